@@ -1,0 +1,372 @@
+r"""
+The path planner: normalise, validate, deduplicate, drop covered paths, chunk.
+
+Pure functions, no I/O.  The rules are CloudFront's (see the docs' "Limits and
+rules" page):
+
+* every path starts with ``/``; items starting with ``#`` are cache tags;
+* non-ASCII characters (as UTF-8), control characters and RFC 1738's unsafe
+  characters (space ``< > " # % { } | \ ^ ~ [ ] `````) are percent-encoded,
+  nothing else is: ``*``, ``/`` and ``?`` keep their meaning;
+* ``*`` may only be the last character and matches anything, ``/`` included;
+* a path is at most 4,000 characters after encoding.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import attrs
+
+from cfinv.errors import InvalidPathError, PathProblem
+from cfinv.models import Limits, Paths, first_non_str
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "Plan",
+    "covers",
+    "is_wildcard",
+    "normalize_path",
+    "path_problem",
+    "plan_paths",
+]
+
+_DEFAULT_LIMITS = Limits()
+
+# Printable ASCII that CloudFront takes as is: everything but the RFC 1738
+# unsafe set, ``%`` (only as the start of an escape) and ``*`` (only last).
+_SAFE = r"!$&'()+,\-./0-9:;=?@A-Z_a-z"
+# A file path that needs no work at all.  One cheap C-level call per path is
+# what keeps planning a million clean paths close to ``sorted(set(paths))``;
+# everything else (``%`` escapes, wildcards, tags, anything to encode) takes
+# the careful path, which is rare in a real deploy.
+_CLEAN = re.compile(rf"/[{_SAFE}]*").fullmatch
+# What the slow path rewrites: a valid escape (kept) or a character to encode.
+_TO_ENCODE = re.compile(rf"%[0-9A-Fa-f]{{2}}|[^{_SAFE}*]")
+
+_TAG_MAX = 256
+
+
+def _escape(match: re.Match[str]) -> str:
+    text = match.group()
+    if len(text) == 3:  # noqa: PLR2004 - an existing %XX escape, kept as it is
+        return text
+    return "".join(f"%{byte:02X}" for byte in text.encode("utf-8"))
+
+
+def _tag_problem(item: str) -> str | None:
+    tag = item[1:]
+    if not tag:
+        return "a cache tag needs a name after '#'"
+    if len(tag) > _TAG_MAX:
+        return f"a cache tag is at most {_TAG_MAX} characters, this one has {len(tag)}"
+    if "*" in tag:
+        return "a cache tag cannot contain the '*' wildcard"
+    bad = sorted({ch for ch in tag if not (33 <= ord(ch) <= 126) or ch == ","})  # noqa: PLR2004
+    if bad:
+        shown = ", ".join(repr(ch) for ch in bad)
+        return f"a cache tag may only hold printable ASCII without commas, found {shown}"
+    return None
+
+
+def _normalize(path: str, limits: Limits) -> str | PathProblem:
+    """Normalise one path, or say why it cannot be (no exception: planning collects them)."""
+    if not path.strip():
+        return PathProblem(path, "empty or blank path")
+    if path.startswith("#"):
+        problem = _tag_problem(path)
+        return path if problem is None else PathProblem(path, problem)
+    try:
+        encoded = _TO_ENCODE.sub(_escape, path if path.startswith("/") else "/" + path)
+    except UnicodeEncodeError:
+        return PathProblem(path, "contains a character that cannot be encoded as UTF-8")
+    star = encoded.find("*")
+    if star != -1 and star != len(encoded) - 1:
+        return PathProblem(path, "'*' may only be the last character of a path")
+    if len(encoded) > limits.path_length:
+        return PathProblem(
+            path,
+            f"is {len(encoded)} characters after URL-encoding; "
+            f"CloudFront accepts at most {limits.path_length}",
+        )
+    return encoded
+
+
+def normalize_path(path: str, *, limits: Limits = _DEFAULT_LIMITS) -> str:
+    """
+    Return ``path`` as CloudFront expects it.
+
+    Adds a missing leading ``/``; percent-encodes (as UTF-8) non-ASCII and
+    control characters and exactly RFC 1738's unsafe set; keeps valid ``%XX``
+    escapes as they are (no double encoding) and encodes a lone ``%``; never
+    encodes ``*``, ``/``, ``?`` or anything else.  Items that begin with ``#``
+    are cache tags and are returned unchanged once validated.
+
+    >>> normalize_path("images/café menu.png")
+    '/images/caf%C3%A9%20menu.png'
+    >>> normalize_path("/docs/100%25/*")
+    '/docs/100%25/*'
+
+    Args:
+        path: A path or ``#tag`` as a user wrote it.
+        limits: Supplies the maximum path length (4,000 by default).
+
+    Returns:
+        The normalised path; normalising it again returns it unchanged.
+
+    Raises:
+        InvalidPathError: The path is empty or blank, has a ``*`` before its
+            end, is too long after encoding, or is an invalid cache tag.
+        TypeError: ``path`` is not a ``str``.
+    """
+    if first_non_str([path]) is not None:
+        msg = f"a path must be a str, got {path!r} ({type(path).__name__})"
+        raise TypeError(msg)
+    result = _normalize(path, limits)
+    if isinstance(result, PathProblem):
+        raise InvalidPathError([result])
+    return result
+
+
+def path_problem(path: str, *, limits: Limits = _DEFAULT_LIMITS) -> str | None:
+    """
+    Say why CloudFront would reject ``path`` exactly as given, or return None.
+
+    This is the check for a path that is about to be sent unchanged (as the
+    AWS CLI does, and as the emulator receives it): it must already start with
+    ``/`` and be encoded.
+
+    Args:
+        path: A path or ``#tag`` as it would go on the wire.
+        limits: Supplies the maximum path length.
+
+    Returns:
+        The reason the path is invalid, or ``None`` if CloudFront accepts it.
+    """
+    if path.startswith("#"):
+        return _tag_problem(path)
+    if not path.startswith("/"):
+        return "must start with '/'"
+    result = _normalize(path, limits)
+    if isinstance(result, PathProblem):
+        return result.reason
+    if result != path:
+        unencoded = sorted({m.group() for m in _TO_ENCODE.finditer(path) if len(m.group()) != 3})  # noqa: PLR2004
+        shown = ", ".join(repr(ch) for ch in unencoded)
+        return f"contains characters that must be URL-encoded: {shown}"
+    return None
+
+
+def is_wildcard(path: str) -> bool:
+    """Whether ``path`` is a wildcard path (ends in ``*``); tags never are."""
+    return path.endswith("*") and not path.startswith("#")
+
+
+def covers(wildcard: str, path: str) -> bool:
+    """
+    Whether invalidating ``wildcard`` also invalidates ``path``.
+
+    ``*`` matches zero or more characters, ``/`` included, so ``/img/*``
+    covers ``/img/a.png``, ``/img/b/c.png`` and ``/img/x*``, and ``/*`` covers
+    every path.  A path covers itself.  Cache tags (``#tag``) are never
+    covered by a path; two tags cover each other when they are equal ignoring
+    case.  Both arguments are taken as normalised.
+
+    >>> covers("/img/*", "/img/b/c.png")
+    True
+    >>> covers("/img/*", "/img")
+    False
+    """
+    if wildcard.startswith("#") or path.startswith("#"):
+        return wildcard.casefold() == path.casefold()
+    if wildcard.endswith("*"):
+        return path.startswith(wildcard[:-1])
+    return wildcard == path
+
+
+def _successor(prefix: str) -> str:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@attrs.frozen
+class Plan:
+    """
+    What :func:`plan_paths` decided: the batches to send, and what it dropped.
+
+    Every input path is accounted for: it is in a batch (possibly after
+    normalisation), a duplicate of one that is, or covered by a wildcard that
+    is (see :attr:`covered`).
+
+    Attributes:
+        batches: The batches to send, each within the limits, in a
+            deterministic order.
+        input_count: How many paths were given.
+        duplicates_dropped: Paths equal, after normalisation, to another path
+            of the input (cache tags compare case-insensitively).
+        covered_dropped: Distinct paths dropped because a wildcard in the
+            same input covers them.
+        covered: For each wildcard that is sent, the distinct paths it made
+            unnecessary (normalised).
+        limits: The limits the batches respect.
+    """
+
+    batches: tuple[Paths, ...]
+    input_count: int
+    duplicates_dropped: int
+    covered_dropped: int
+    covered: Mapping[str, tuple[str, ...]] = attrs.field(repr=False)
+    limits: Limits = _DEFAULT_LIMITS
+
+    @property
+    def billable(self) -> int:
+        """The paths CloudFront bills: one per path sent, a wildcard counting as one."""
+        return sum(batch.quantity for batch in self.batches)
+
+    @property
+    def files(self) -> int:
+        """File paths and tags sent."""
+        return sum(batch.files for batch in self.batches)
+
+    @property
+    def wildcards(self) -> int:
+        """Wildcard paths sent."""
+        return sum(batch.wildcards for batch in self.batches)
+
+    def covering(self, path: str) -> str | None:
+        """
+        Return the wildcard of this plan that covers ``path``, if any.
+
+        Args:
+            path: A path as given to :func:`plan_paths` (it is normalised).
+        """
+        normalized = normalize_path(path, limits=self.limits)
+        for wildcard in self.covered:
+            if covers(wildcard, normalized):
+                return wildcard
+        return None
+
+
+def _normalize_all(given: list[str] | tuple[str, ...], limits: Limits) -> tuple[set[str], set[str]]:
+    """Return the distinct normalised paths and, among them, the wildcards."""
+    try:
+        unique_raw = set(given)
+        clean, max_len = _CLEAN, limits.path_length
+        dirty = [p for p in unique_raw if not (len(p) <= max_len and clean(p))]
+    except TypeError:
+        bad = first_non_str(given)
+        msg = f"paths must be str, got {bad!r} ({type(bad).__name__})"
+        raise TypeError(msg) from None
+    if not dirty:
+        return unique_raw, set()
+    problems: list[PathProblem] = []
+    fixed: set[str] = set()
+    for path in dirty:
+        result = _normalize(path, limits)
+        if isinstance(result, PathProblem):
+            problems.append(result)
+        else:
+            fixed.add(result)
+    if problems:
+        raise InvalidPathError(sorted(problems, key=lambda p: p.path))
+    # Clean paths never end in '*', so every wildcard came through here.
+    return (unique_raw - set(dirty)) | fixed, {p for p in fixed if is_wildcard(p)}
+
+
+def _dedupe_tags(tags: list[str]) -> list[str]:
+    """Cache tags are case-insensitive: keep the smallest spelling of each."""
+    by_key: dict[str, str] = {}
+    for tag in tags:  # sorted, so the first spelling seen is the smallest
+        by_key.setdefault(tag.casefold(), tag)
+    return sorted(by_key.values())
+
+
+def _drop_covered(
+    ordered: list[str], wildcards: set[str]
+) -> tuple[list[str], list[str], dict[str, tuple[str, ...]]]:
+    """
+    Split sorted paths into (uncovered files, minimal wildcards, what each covers).
+
+    Every path a wildcard covers starts with its prefix, so in the sorted list
+    they form one contiguous run found by bisection; the runs of the kept
+    wildcards are disjoint because no kept prefix starts another.
+    """
+    kept: list[str] = []
+    for prefix in sorted(w[:-1] for w in wildcards):
+        if not (kept and prefix.startswith(kept[-1])):
+            kept.append(prefix)
+    files: list[str] = []
+    covered: dict[str, tuple[str, ...]] = {}
+    start = 0
+    for prefix in kept:
+        lo = bisect.bisect_left(ordered, prefix, start)
+        hi = bisect.bisect_left(ordered, _successor(prefix), lo)
+        files.extend(ordered[start:lo])
+        wildcard = prefix + "*"
+        own = bisect.bisect_left(ordered, wildcard, lo, hi)
+        covered[wildcard] = tuple(ordered[lo:own] + ordered[own + 1 : hi])
+        start = hi
+    files.extend(ordered[start:])
+    return files, [prefix + "*" for prefix in kept], covered
+
+
+def _chunk(files: list[str], wildcards: list[str], limits: Limits) -> tuple[Paths, ...]:
+    """Fill batches to the limits: files and wildcards counted independently."""
+    count = max(math.ceil(len(files) / limits.files), math.ceil(len(wildcards) / limits.wildcards))
+    f, w = limits.files, limits.wildcards
+    return tuple(
+        Paths(files[i * f : (i + 1) * f] + wildcards[i * w : (i + 1) * w]) for i in range(count)
+    )
+
+
+def plan_paths(paths: Iterable[str], *, limits: Limits = _DEFAULT_LIMITS) -> Plan:
+    """
+    Normalise, validate, deduplicate and chunk paths into batches within ``limits``.
+
+    1. Every path goes through :func:`normalize_path`; all invalid ones are
+       collected and raised together.
+    2. Exact duplicates (after normalisation) are dropped.
+    3. Every path that a wildcard of the same input covers is dropped (also a
+       narrower wildcard): ``/img/*`` makes ``/img/a.png`` and ``/img/x*``
+       redundant.  Tags are never covered by path wildcards.
+    4. What remains is chunked so that each batch holds at most
+       ``limits.files`` file paths (tags count as files) and at most
+       ``limits.wildcards`` wildcard paths.
+
+    The result depends only on the set of paths given, not on their order.
+
+    Args:
+        paths: The changed paths, in any form :func:`normalize_path` accepts.
+        limits: The per-batch limits (CloudFront's quotas by default).
+
+    Returns:
+        The :class:`Plan`.
+
+    Raises:
+        InvalidPathError: One or more paths are invalid (all are listed).
+        TypeError: ``paths`` is a single string, or holds a non-string.
+    """
+    if isinstance(paths, (str, bytes)):
+        msg = f"plan_paths() takes an iterable of paths, not a single string: {paths!r}"
+        raise TypeError(msg)
+    given = paths if isinstance(paths, (list, tuple)) else list(paths)
+    normalized, wildcards = _normalize_all(given, limits)
+    ordered = sorted(normalized)
+    # '#' sorts before '/', so the cache tags are the head of the sorted list.
+    split = bisect.bisect_left(ordered, "/")
+    tags = _dedupe_tags(ordered[:split]) if split else []
+    files, kept, covered = _drop_covered(ordered[split:], wildcards)
+    return Plan(
+        batches=_chunk(tags + files, kept, limits),
+        input_count=len(given),
+        duplicates_dropped=len(given) - len(ordered) + split - len(tags),
+        covered_dropped=sum(len(v) for v in covered.values()),
+        covered=MappingProxyType(covered),
+        limits=limits,
+    )

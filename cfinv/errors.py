@@ -324,7 +324,7 @@ def _cloudfront_error(response: Mapping[str, Any], operation: str | None) -> Clo
     if cls is None:
         if status_code is not None and status_code >= 500:  # noqa: PLR2004 - the 5xx class
             cls = ServiceUnavailable
-        elif not code and status_code == 403:  # noqa: PLR2004 - HTTP Forbidden
+        elif status_code == 403:  # noqa: PLR2004 - any other refusal to authenticate
             cls = AccessDenied
         else:
             cls = CloudFrontError

@@ -1,0 +1,31 @@
+"""
+Test support for code that invalidates CloudFront: a wire-accurate local emulator.
+
+``CloudFrontEmulator`` serves CloudFront's invalidation API over real HTTP on
+``127.0.0.1``, with CloudFront's limits, caller-reference rules, create rate,
+SigV4 checks and injectable faults.  Point any AWS client at
+:attr:`CloudFrontEmulator.endpoint_url`.  The pytest plugin (installed with
+cfinv) provides the ``cloudfront_emulator`` fixture, and ``python -m
+cfinv.testing`` runs the emulator standalone.
+"""
+
+from __future__ import annotations
+
+from cfinv.testing._backend import (
+    ApiError,
+    CallRecord,
+    EmulatedInvalidation,
+    FaultKind,
+    RateLimit,
+)
+from cfinv.testing._emulator import DEFAULT_RATE_LIMITS, CloudFrontEmulator
+
+__all__ = [
+    "DEFAULT_RATE_LIMITS",
+    "ApiError",
+    "CallRecord",
+    "CloudFrontEmulator",
+    "EmulatedInvalidation",
+    "FaultKind",
+    "RateLimit",
+]

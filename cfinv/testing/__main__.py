@@ -1,0 +1,145 @@
+"""
+Run the CloudFront emulator standalone: ``python -m cfinv.testing --help``.
+
+Like ``moto_server``: other tools (the AWS CLI, SDKs in other languages, a
+deploy script) point ``--endpoint-url`` at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+from typing import TYPE_CHECKING
+
+from cfinv.models import Limits
+from cfinv.testing._backend import RateLimit
+from cfinv.testing._emulator import DEFAULT_RATE_LIMITS, CloudFrontEmulator
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+
+def _latency(text: str) -> float | tuple[float, float]:
+    low, sep, high = text.partition("-")
+    try:
+        return (float(low), float(high)) if sep else float(low)
+    except ValueError:
+        msg = f"expected SECONDS or MIN-MAX, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def build_parser(prog: str = "python -m cfinv.testing") -> argparse.ArgumentParser:
+    """The emulator's command-line options (shared with ``cfinv serve``)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run cfinv's CloudFront invalidation emulator on this machine.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=5000, help="port to listen on; 0 picks a free one (%(default)s)"
+    )
+    parser.add_argument(
+        "--latency",
+        type=_latency,
+        default=5.0,
+        metavar="SECONDS|MIN-MAX",
+        help="seconds an invalidation stays InProgress, fixed or uniformly random (%(default)s)",
+    )
+    parser.add_argument(
+        "--distribution",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="create this distribution at start (repeatable); one is generated if none given",
+    )
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="create this distribution tenant",
+    )
+    parser.add_argument("--files-limit", type=int, default=3000, help="file paths in progress")
+    parser.add_argument("--wildcards-limit", type=int, default=15, help="wildcards in progress")
+    parser.add_argument("--path-length", type=int, default=4000, help="longest path accepted")
+    parser.add_argument(
+        "--create-rate", type=float, default=0.5, help="CreateInvalidation calls per second"
+    )
+    parser.add_argument("--create-burst", type=int, default=5, help="CreateInvalidation burst")
+    parser.add_argument(
+        "--no-rate-limit", action="store_true", help="never answer Throttling on its own"
+    )
+    parser.add_argument(
+        "--conflict-code",
+        choices=["observed", "documented"],
+        default="observed",
+        help="answer to a reused CallerReference: InvalidArgument (observed) or "
+        "InvalidationBatchAlreadyExists (documented)",
+    )
+    parser.add_argument("--access-key", default="testing", help="accepted access key id")
+    parser.add_argument("--secret-key", default="testing", help="accepted secret access key")
+    parser.add_argument("--no-auth", action="store_true", help="accept unsigned requests")
+    parser.add_argument("--seed", type=int, default=None, help="seed for ids and random latency")
+    return parser
+
+
+def emulator_from_args(args: argparse.Namespace) -> CloudFrontEmulator:
+    """Build the emulator the parsed options describe."""
+    latency: float | Callable[[], float]
+    if isinstance(args.latency, tuple):
+        rng = random.Random(args.seed)  # noqa: S311 - simulated latency, not a secret
+        low, high = args.latency
+        latency = lambda: rng.uniform(low, high)  # noqa: E731
+    else:
+        latency = args.latency
+    rates = None if args.no_rate_limit else dict(DEFAULT_RATE_LIMITS)
+    if rates is not None:
+        for name in ("CreateInvalidation", "CreateInvalidationForDistributionTenant"):
+            rates[name] = RateLimit(args.create_rate, args.create_burst)
+    emulator = CloudFrontEmulator(
+        host=args.host,
+        port=args.port,
+        latency=latency,
+        limits=Limits(args.files_limit, args.wildcards_limit, args.path_length),
+        rate_limits=rates,
+        conflict_code=args.conflict_code,
+        credentials=None if args.no_auth else {args.access_key: args.secret_key},
+        seed=args.seed,
+    )
+    for distribution_id in args.distribution or [None]:
+        emulator.create_distribution(distribution_id)
+    for tenant_id in args.tenant:
+        emulator.create_distribution_tenant(tenant_id)
+    return emulator
+
+
+async def serve(emulator: CloudFrontEmulator, args: argparse.Namespace) -> None:
+    """Serve until cancelled, after printing where and what."""
+    async with emulator:
+        print(f"CloudFront emulator listening on {emulator.endpoint_url}", flush=True)
+        for distribution_id in emulator.distributions:
+            print(f"  distribution {distribution_id}", flush=True)
+        for tenant_id in emulator.distribution_tenants:
+            print(f"  distribution tenant {tenant_id}", flush=True)
+        auth = "off" if args.no_auth else f"{args.access_key} / {args.secret_key}"
+        print(f"  credentials: {auth}; press Ctrl-C to stop", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "python -m cfinv.testing") -> int:
+    """Entry point: parse options and serve until interrupted."""
+    args = build_parser(prog).parse_args(argv)
+    try:
+        asyncio.run(serve(emulator_from_args(args), args))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"{prog}: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""cfinv's test suite (a package, so tests can share helpers from conftest)."""

@@ -5,6 +5,10 @@ The tree::
 
     CfinvError
     ├── InvalidPathError (ValueError)        a path failed validation; nothing was sent
+    ├── InvalidationTimeout (TimeoutError)   the timeout passed first; .report says how far it got
+    ├── InvalidatorClosed (RuntimeError)     the Invalidator was used after its `async with` ended
+    ├── InvalidateManyError                  some distributions of invalidate_many() failed
+    ├── ConfigurationError                   no credentials or region, a bad parameter, TLS failure
     ├── TransportError                       no usable answer: refused, reset, timed out [retry]
     └── CloudFrontError                      CloudFront answered with an error (.code, ...)
         ├── AccessDenied                     403: the credentials may not do this
@@ -42,17 +46,24 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from cfinv.models import Invalidation
+    from cfinv.report import InvalidationReport
+
 __all__ = [
     "AccessDenied",
     "BatchTooLarge",
     "CallerReferenceConflict",
     "CfinvError",
     "CloudFrontError",
+    "ConfigurationError",
     "EntityNotFound",
     "InconsistentQuantities",
     "InvalidArgument",
     "InvalidClientTokenId",
     "InvalidPathError",
+    "InvalidateManyError",
+    "InvalidationTimeout",
+    "InvalidatorClosed",
     "MissingAuthenticationToken",
     "MissingBody",
     "NoSuchDistribution",
@@ -123,6 +134,68 @@ class InvalidPathError(CfinvError, ValueError):
     def paths(self) -> tuple[str, ...]:
         """The offending paths, as given."""
         return tuple(p.path for p in self.problems)
+
+
+# --- the engine -------------------------------------------------------------------
+
+
+class InvalidationTimeout(CfinvError, TimeoutError):
+    """
+    The timeout passed before every invalidation completed.
+
+    Invalidations already created go on at CloudFront; nothing is lost:
+    ``report`` lists each batch with its invalidation (or none, if it was
+    never sent).  Resume with ``Invalidator.wait(ids)``.
+
+    Attributes:
+        report: The partial report of ``invalidate()`` (``None`` from ``wait()``).
+        invalidations: Every invalidation created or waited on, as last seen.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        report: InvalidationReport | None = None,
+        invalidations: tuple[Invalidation, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.report = report
+        self.invalidations = invalidations
+
+
+class InvalidatorClosed(CfinvError, RuntimeError):
+    """The Invalidator was used after its ``async with`` block ended."""
+
+
+class InvalidateManyError(CfinvError):
+    """
+    One or more distributions of ``invalidate_many()`` failed; the others finished.
+
+    Attributes:
+        reports: The reports of the distributions that succeeded.
+        errors: Distribution id -> the error it failed with.
+    """
+
+    def __init__(
+        self, reports: Mapping[str, InvalidationReport], errors: Mapping[str, BaseException]
+    ) -> None:
+        self.reports = dict(reports)
+        self.errors = dict(errors)
+        failed = "; ".join(f"{dist}: {exc}" for dist, exc in self.errors.items())
+        super().__init__(
+            f"{len(self.errors)} of {len(self.errors) + len(self.reports)} "
+            f"distributions failed: {failed}"
+        )
+
+
+class ConfigurationError(CfinvError):
+    """
+    The AWS client cannot make the call: no credentials, a bad parameter, a TLS failure.
+
+    Nothing reached CloudFront (or nothing could be trusted); retrying will
+    not help until the configuration is fixed.
+    """
 
 
 # --- transport ------------------------------------------------------------------
@@ -351,23 +424,37 @@ def map_client_error(exc: BaseException) -> CfinvError:
 
     Returns:
         A :class:`CloudFrontError` subclass chosen by ``Error.Code`` (5xx
-        without a known code become :class:`ServiceUnavailable`), or a
-        :class:`TransportError`.
+        without a known code become :class:`ServiceUnavailable`), a
+        :class:`TransportError` (no usable answer), or a
+        :class:`ConfigurationError` (the client could not make the call).
 
     Raises:
         TypeError: ``exc`` is not an error from botocore or the network.
     """
-    from botocore import exceptions as bce  # deferred: botocore is heavy to import
+    import aiohttp  # deferred, like botocore: both are heavy to import
+    from botocore import exceptions as bce
 
     if isinstance(exc, CfinvError):
         return exc
     if isinstance(exc, bce.ClientError):
         operation = getattr(exc, "operation_name", None)
         return _cloudfront_error(exc.response, operation)
-    if isinstance(exc, (bce.BotoCoreError, OSError, TimeoutError)):
-        # aiobotocore raises botocore's connection errors; a raw OSError or
-        # TimeoutError can still escape from the aiohttp layer.
-        text = str(exc) or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, bce.SSLError):
+        return ConfigurationError(
+            f"TLS with CloudFront failed ({text}); check the CA bundle or proxy settings"
+        )
+    transport = (bce.ConnectionError, bce.HTTPClientError, bce.IncompleteReadError)
+    if isinstance(exc, (*transport, aiohttp.ClientError, OSError, TimeoutError)):
+        # aiobotocore raises botocore's connection errors; an aiohttp error, a
+        # raw OSError or a TimeoutError can still escape from the layer below.
         return TransportError(f"no usable answer from CloudFront ({type(exc).__name__}): {text}")
+    if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
+        return ConfigurationError(
+            f"{text.rstrip('.')}. Configure AWS credentials: environment variables "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), a profile (AWS_PROFILE) or a role."
+        )
+    if isinstance(exc, bce.BotoCoreError):
+        return ConfigurationError(f"the AWS client refused the call ({type(exc).__name__}): {text}")
     msg = f"map_client_error() takes a botocore or network error, got {type(exc).__name__}: {exc}"
     raise TypeError(msg)

@@ -24,6 +24,7 @@ __all__ = [
     "Invalidation",
     "InvalidationBatch",
     "InvalidationStatus",
+    "InvalidationSummary",
     "Limits",
     "Paths",
     "first_non_str",
@@ -357,3 +358,28 @@ class Invalidation:
         except (KeyError, TypeError, AttributeError) as exc:
             msg = f"expected the JSON of an Invalidation, got {text[:200]!r}"
             raise ValueError(msg) from exc
+
+
+@attrs.frozen
+class InvalidationSummary:
+    """
+    One item of a ListInvalidations page: no paths, no caller reference.
+
+    Attributes:
+        id: The invalidation's id.
+        status: Its status.
+        create_time: When it was created (timezone-aware).
+    """
+
+    id: str
+    status: InvalidationStatus = attrs.field(converter=InvalidationStatus)
+    create_time: dt.datetime = attrs.field(validator=_aware)
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any]) -> InvalidationSummary:
+        """Build from an item of botocore's ``InvalidationList.Items``."""
+        return cls(
+            id=str(item["Id"]),
+            status=InvalidationStatus(item["Status"]),
+            create_time=parse_timestamp(item["CreateTime"]),
+        )

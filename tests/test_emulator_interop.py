@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -170,7 +171,7 @@ async def moto_distribution(cf: CloudFrontClient) -> str:
     }
     created = await cf.create_distribution(
         DistributionConfig={
-            "CallerReference": "parity",
+            "CallerReference": f"parity-{uuid.uuid4()}",  # moto's state is per process
             "Comment": "",
             "Enabled": True,
             "Origins": {"Quantity": 1, "Items": [origin]},

@@ -200,6 +200,9 @@ class Backend:
             ``InvalidationBatchAlreadyExists``.
         rate_limits: Operation name -> token bucket; operations not listed
             are not limited.
+        replay_identical: Whether a repeat with the same caller reference and
+            paths returns the earlier invalidation (documented) or gets the
+            conflict answer too (as some users report).
         clock: Wall time (UTC, aware).
         monotonic: Seconds for the rate limiter.
         rng: Randomness for ids.
@@ -212,6 +215,7 @@ class Backend:
         latency: Callable[[], float],
         conflict_code: str,
         rate_limits: dict[str, RateLimit],
+        replay_identical: bool = True,
         clock: Callable[[], dt.datetime],
         monotonic: Callable[[], float],
         rng: random.Random,
@@ -219,6 +223,7 @@ class Backend:
         self.limits = limits
         self._latency = latency
         self._conflict_code = conflict_code
+        self._replay_identical = replay_identical
         self._clock = clock
         self._monotonic = monotonic
         self._rng = rng
@@ -332,7 +337,7 @@ class Backend:
             earlier_id = target.by_reference.get(request.caller_reference)
             if earlier_id is not None:
                 earlier = target.invalidations[earlier_id]
-                if sorted(earlier.batch.paths.items) == sorted(items):
+                if self._replay_identical and sorted(earlier.batch.paths.items) == sorted(items):
                     return earlier, False
                 if self._conflict_code == "documented":
                     raise ApiError(

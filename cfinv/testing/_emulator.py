@@ -29,6 +29,7 @@ from aiohttp import web
 
 from cfinv.models import Limits
 from cfinv.paths import normalize_path
+from cfinv.policies import to_seconds
 from cfinv.testing import _sigv4, _wire
 from cfinv.testing._backend import (
     ApiError,
@@ -96,17 +97,10 @@ def _operation(kind: str, invalidation: str | None, method: str) -> str | None:
     return base + ("ForDistributionTenant" if kind == "distribution-tenant" else "")
 
 
-def _seconds(value: float | dt.timedelta) -> float:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
 def _latency_function(latency: float | dt.timedelta | Callable[[], float]) -> Callable[[], float]:
     if callable(latency):
         return latency
-    fixed = _seconds(latency)
-    if fixed < 0:
-        msg = f"latency must be >= 0 seconds, got {fixed}"
-        raise ValueError(msg)
+    fixed = to_seconds(latency)
     return lambda: fixed
 
 
@@ -150,6 +144,9 @@ class CloudFrontEmulator:
             answered: ``"observed"`` (400 ``InvalidArgument``, what CloudFront
             is seen to do) or ``"documented"`` (409
             ``InvalidationBatchAlreadyExists``).
+        replay_identical: Whether the same caller reference with the same
+            paths returns the earlier invalidation, as documented (``True``),
+            or gets the conflict answer too (``False``), as some users report.
         credentials: Access key id -> secret key accepted in SigV4
             signatures; ``None`` switches authentication off.
         distributions: Distribution ids to create at start.
@@ -166,6 +163,7 @@ class CloudFrontEmulator:
         limits: Limits = Limits(),  # noqa: B008 - frozen, so a shared default is safe
         rate_limits: Mapping[str, RateLimit] | None = DEFAULT_RATE_LIMITS,
         conflict_code: Literal["observed", "documented"] = "observed",
+        replay_identical: bool = True,
         credentials: Mapping[str, str] | None = _DEFAULT_CREDENTIALS,
         distributions: Iterable[str] = (),
         seed: int | None = None,
@@ -182,6 +180,7 @@ class CloudFrontEmulator:
             limits=limits,
             latency=_latency_function(latency),
             conflict_code=conflict_code,
+            replay_identical=replay_identical,
             rate_limits=dict(rate_limits or {}),
             clock=self._clock,
             monotonic=time.monotonic,
@@ -358,7 +357,7 @@ class CloudFrontEmulator:
             caller_reference=caller_reference or f"other-writer-{uuid.uuid4().hex}",
         )
         kind = TargetKind.TENANT if tenant else TargetKind.DISTRIBUTION
-        seconds = None if latency is None else _seconds(latency)
+        seconds = None if latency is None else to_seconds(latency)
         invalidation, _ = self._backend.create(kind, distribution_id, request, latency=seconds)
         return invalidation
 
@@ -386,7 +385,7 @@ class CloudFrontEmulator:
             msg = f"count must be >= 1, got {count}"
             raise ValueError(msg)
         with self._fault_lock:
-            self._faults.append(_FaultRule(kind, operation, count, _seconds(delay)))
+            self._faults.append(_FaultRule(kind, operation, count, to_seconds(delay)))
 
     def inject_random(
         self,
@@ -415,7 +414,7 @@ class CloudFrontEmulator:
                 rate=rate,
                 kinds=tuple(kinds),
                 operations=frozenset(operations) if operations is not None else None,
-                delay=_seconds(delay),
+                delay=to_seconds(delay),
                 rng=random.Random(seed),  # noqa: S311 - reproducible test faults
             )
 

@@ -1,0 +1,296 @@
+"""
+The poller: follows in-flight invalidations of one distribution until they complete.
+
+One poller serves every ``invalidate()`` and ``wait()`` call of an
+:class:`~cfinv.Invalidator`.  Each invalidation has its own schedule (see
+:class:`~cfinv.PollPolicy`); when two or more are due, one ListInvalidations
+page answers for all of them instead of a GetInvalidation each.  When an
+invalidation completes, its share of the budget is released at once, so the
+next batch can go out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+import attrs
+
+from cfinv.errors import NoSuchInvalidation
+from cfinv.events import Completed, Polled
+from cfinv.models import Invalidation, InvalidationStatus
+from cfinv.policies import CompletionWindow
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Awaitable, Callable
+
+    from cfinv._api import CloudFrontApi
+    from cfinv._budget import Budget
+    from cfinv.events import Event
+    from cfinv.policies import PollPolicy
+
+__all__ = ["RetryRunner", "Tracker"]
+
+T = TypeVar("T")
+
+
+class RetryRunner(Protocol):
+    """Runs one call under the retry policy: ``await retrying(operation, call)``."""
+
+    def __call__(self, operation: str, call: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+        """Run ``call``, retrying what is worth retrying."""
+
+
+@attrs.define
+class _Tracked:
+    invalidation: Invalidation
+    files: int
+    wildcards: int
+    ours: bool  # created by this Invalidator just now: its timing teaches the schedule
+    batch: int | None
+    created: float  # monotonic seconds
+    future: asyncio.Future[Invalidation]
+    early: list[float]  # ages (seconds) of the first polls, learned or default
+    next_poll: float = 0.0
+    last_in_progress: float = 0.0  # age at the last poll that saw it InProgress
+
+
+class Tracker:
+    """
+    Follows invalidations until ``Completed``, releasing budget and resolving futures.
+
+    Args:
+        api: The CloudFront calls.
+        budget: The distribution's in-progress budget.
+        policy: The polling schedule.
+        retrying: Runs a call with the retry policy: ``retrying(operation, call)``.
+        emit: Delivers an event.
+        clock: Monotonic seconds.
+        sleep: The sleep to wait with.
+        rng: Jitter.
+    """
+
+    def __init__(
+        self,
+        *,
+        api: CloudFrontApi,
+        budget: Budget,
+        policy: PollPolicy,
+        retrying: RetryRunner,
+        emit: Callable[[Event], Awaitable[None]],
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        rng: random.Random,
+    ) -> None:
+        self._api = api
+        self._budget = budget
+        self._policy = policy
+        self._retrying = retrying
+        self._emit = emit
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._items: dict[str, _Tracked] = {}
+        self._wake = asyncio.Event()
+        self.window = CompletionWindow()
+
+    def __contains__(self, invalidation_id: object) -> bool:
+        return invalidation_id in self._items
+
+    def future(self, invalidation_id: str) -> asyncio.Future[Invalidation]:
+        """The future of a followed invalidation (``KeyError`` if not followed)."""
+        return self._items[invalidation_id].future
+
+    def current(self, invalidation_id: str) -> Invalidation | None:
+        """A followed invalidation as last seen, or None if not followed (any more)."""
+        tracked = self._items.get(invalidation_id)
+        return None if tracked is None else tracked.invalidation
+
+    @property
+    def in_flight(self) -> int:
+        """Invalidations followed and not yet seen completed."""
+        return len(self._items)
+
+    def track(
+        self,
+        invalidation: Invalidation,
+        *,
+        files: int,
+        wildcards: int,
+        ours: bool,
+        batch: int | None = None,
+        age: float = 0.0,
+    ) -> asyncio.Future[Invalidation]:
+        """
+        Follow ``invalidation`` until it completes; the future resolves then.
+
+        Every followed invalidation holds its share of the budget until seen
+        completed.  For ``ours`` the caller acquired it before sending; for
+        others (another writer's, found running) it is taken here.
+
+        Args:
+            invalidation: As last reported by CloudFront.
+            files: Its file paths.
+            wildcards: Its wildcard paths.
+            ours: Whether this Invalidator just created it.
+            batch: Its batch index, for events.
+            age: Seconds since it was created, for one found already running.
+        """
+        existing = self._items.get(invalidation.id)
+        if existing is not None:
+            if ours:  # the caller acquired a second share for the same one
+                self._budget.release(files, wildcards)
+            return existing.future
+        future: asyncio.Future[Invalidation] = asyncio.get_running_loop().create_future()
+        if invalidation.is_completed:
+            if ours:
+                self._budget.release(files, wildcards)
+            future.set_result(invalidation)
+            return future
+        if not ours:
+            self._budget.occupy(files, wildcards)
+        if ours:
+            early = (self.window.plan() if self._policy.learn else []) or [
+                self._policy.first_delay(self._rng)
+            ]
+        else:
+            early = []
+        tracked = _Tracked(
+            invalidation=invalidation,
+            files=files,
+            wildcards=wildcards,
+            ours=ours,
+            batch=batch,
+            created=self._clock() - age,
+            future=future,
+            early=early,
+        )
+        self._schedule(tracked)
+        self._items[invalidation.id] = tracked
+        self._wake.set()
+        return future
+
+    def _schedule(self, tracked: _Tracked) -> None:
+        now = self._clock()
+        age = now - tracked.created
+        while tracked.early and tracked.early[0] <= age:
+            tracked.early.pop(0)
+        if tracked.early:
+            tracked.next_poll = tracked.created + tracked.early[0]
+        else:
+            tracked.next_poll = now + self._policy.next_delay(age, self._rng)
+
+    async def run(self) -> None:
+        """Poll until cancelled; sleeps while nothing is in flight."""
+        try:
+            while True:
+                if not self._items:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                due_at = min(t.next_poll for t in self._items.values())
+                pause = due_at - self._clock()
+                if pause > 0:
+                    await self._nap(pause)
+                    continue
+                now = self._clock()
+                await self._poll([t for t in self._items.values() if t.next_poll <= now])
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self.fail(exc)
+            raise
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if a new invalidation arrives to be followed."""
+        self._wake.clear()
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+    async def _poll(self, due: list[_Tracked]) -> None:
+        if len(due) >= 2:  # noqa: PLR2004 - one List answers for two or more
+            summaries, _ = await self._retrying(self._api.list_operation, self._api.list_page)
+            answered = {s.id: s.status for s in summaries}
+            await self._emit(
+                Polled(
+                    self._api.target_id,
+                    operation=self._api.list_operation,
+                    statuses={i: answered[i] for i in self._items if i in answered},
+                )
+            )
+            for tracked in list(self._items.values()):
+                if tracked.invalidation.id in answered:
+                    status = answered[tracked.invalidation.id]
+                    updated = attrs.evolve(tracked.invalidation, status=status)
+                    await self._update(tracked, updated)
+            due = [t for t in due if t.invalidation.id not in answered]
+        for tracked in due:
+            await self._get(tracked)
+
+    async def _get(self, tracked: _Tracked) -> None:
+        invalidation_id = tracked.invalidation.id
+        try:
+            fresh = await self._retrying(
+                self._api.get_operation, lambda: self._api.get(invalidation_id)
+            )
+        except NoSuchInvalidation as exc:
+            # Only this one is wrong (e.g. a bad id given to wait()); the rest go on.
+            self._drop(tracked)
+            if not tracked.future.done():
+                tracked.future.set_exception(exc)
+            return
+        await self._emit(
+            Polled(
+                self._api.target_id,
+                operation=self._api.get_operation,
+                statuses={invalidation_id: fresh.status},
+            )
+        )
+        await self._update(tracked, fresh)
+
+    async def _update(self, tracked: _Tracked, fresh: Invalidation) -> None:
+        age = self._clock() - tracked.created
+        tracked.invalidation = attrs.evolve(fresh, location=tracked.invalidation.location)
+        if fresh.status is not InvalidationStatus.COMPLETED:
+            tracked.last_in_progress = age
+            self._schedule(tracked)
+            return
+        self._drop(tracked)
+        if tracked.ours:
+            self.window.observe(tracked.last_in_progress, age)
+        if not tracked.future.done():
+            tracked.future.set_result(tracked.invalidation)
+        await self._emit(
+            Completed(
+                self._api.target_id,
+                invalidation=tracked.invalidation,
+                batch=tracked.batch,
+                seconds=age,
+            )
+        )
+
+    def _drop(self, tracked: _Tracked) -> None:
+        self._items.pop(tracked.invalidation.id, None)
+        self._budget.release(tracked.files, tracked.wildcards)
+
+    def fail(self, error: BaseException) -> None:
+        """
+        Polling cannot go on: fail every waiter with ``error`` and forget what was followed.
+
+        What is forgotten gives its budget back; a later call rediscovers
+        whatever is still in progress.
+        """
+        items, self._items = self._items, {}
+        for tracked in items.values():
+            self._budget.release(tracked.files, tracked.wildcards)
+            if not tracked.future.done():
+                tracked.future.set_exception(error)
+                tracked.future.exception()  # retrieved: its caller may be gone already
+        self._budget.fail(error)

@@ -1,0 +1,161 @@
+"""The result of ``Invalidator.invalidate()``: every batch, its invalidation and its times."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from cfinv.models import format_timestamp
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping
+
+    from cfinv.models import Invalidation, Paths
+
+__all__ = ["FREE_PATHS_PER_MONTH", "PRICE_PER_PATH", "BatchResult", "InvalidationReport"]
+
+#: CloudFront bills $0.005 per path beyond the first 1,000 paths each month (per account).
+PRICE_PER_PATH = 0.005
+FREE_PATHS_PER_MONTH = 1000
+
+
+@attrs.frozen
+class BatchResult:
+    """
+    One batch of the plan and what became of it.
+
+    Attributes:
+        index: The batch's position in the plan.
+        paths: Its paths.
+        caller_reference: The CallerReference it was (or would have been) sent with.
+        invalidation: The invalidation CloudFront created, as last seen;
+            ``None`` if the batch was never accepted.
+        submitted_at: When CloudFront accepted it (UTC).
+        completed_at: When cfinv saw it ``Completed`` (UTC).
+        attempts: CreateInvalidation calls it took.
+    """
+
+    index: int
+    paths: Paths = attrs.field(repr=False)
+    caller_reference: str
+    invalidation: Invalidation | None = None
+    submitted_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    attempts: int = 0
+
+    @property
+    def is_completed(self) -> bool:
+        """Whether its invalidation is known to be ``Completed``."""
+        return self.invalidation is not None and self.invalidation.is_completed
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+@attrs.frozen
+class InvalidationReport:
+    """
+    What one ``invalidate()`` call did.
+
+    Attributes:
+        distribution_id: The distribution (or tenant) invalidated.
+        batches: Every batch of the plan with its invalidation and times.
+        input_count: Paths given.
+        duplicates_dropped: Paths dropped as duplicates after normalisation.
+        covered_dropped: Paths dropped because a wildcard covers them.
+        started_at: When ``invalidate()`` started (UTC).
+        finished_at: When it returned (UTC).
+        api_calls: Calls made per API operation (retries included).
+        retries: Calls that were retries of a failed call.
+        timed_out: Whether the timeout ended it before everything completed.
+        waited: Whether it waited for completion (``wait=True``).
+    """
+
+    distribution_id: str
+    batches: tuple[BatchResult, ...]
+    input_count: int
+    duplicates_dropped: int
+    covered_dropped: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    api_calls: Mapping[str, int] = attrs.field(factory=dict)
+    retries: int = 0
+    timed_out: bool = False
+    waited: bool = True
+
+    @property
+    def invalidations(self) -> tuple[Invalidation, ...]:
+        """Every invalidation created, in batch order."""
+        return tuple(b.invalidation for b in self.batches if b.invalidation is not None)
+
+    @property
+    def billable(self) -> int:
+        """Paths sent (a wildcard counts as one), as CloudFront bills them."""
+        return sum(b.paths.quantity for b in self.batches if b.invalidation is not None)
+
+    @property
+    def planned_paths(self) -> int:
+        """Paths the plan meant to send."""
+        return sum(b.paths.quantity for b in self.batches)
+
+    @property
+    def completed(self) -> bool:
+        """Whether every batch was sent and is ``Completed``."""
+        return all(b.is_completed for b in self.batches)
+
+    @property
+    def pending(self) -> tuple[BatchResult, ...]:
+        """Batches not known to be ``Completed`` (never sent, or still in progress)."""
+        return tuple(b for b in self.batches if not b.is_completed)
+
+    @property
+    def unsent(self) -> tuple[BatchResult, ...]:
+        """Batches CloudFront never accepted."""
+        return tuple(b for b in self.batches if b.invalidation is None)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from start to finish."""
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def estimated_cost(self, *, paths_already_this_month: int = 0) -> float:
+        """
+        US dollars CloudFront charges for the paths sent, at $0.005 per path.
+
+        Args:
+            paths_already_this_month: Paths the account invalidated earlier this
+                month (the first 1,000 per month are free).
+        """
+        free_left = max(0, FREE_PATHS_PER_MONTH - paths_already_this_month)
+        return max(0, self.billable - free_left) * PRICE_PER_PATH
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (the ``cfinv invalidate`` command prints this)."""
+        return {
+            "DistributionId": self.distribution_id,
+            "Completed": self.completed,
+            "TimedOut": self.timed_out,
+            "InputPaths": self.input_count,
+            "DuplicatesDropped": self.duplicates_dropped,
+            "CoveredDropped": self.covered_dropped,
+            "BillablePaths": self.billable,
+            "ElapsedSeconds": round(self.elapsed, 3),
+            "ApiCalls": dict(self.api_calls),
+            "Retries": self.retries,
+            "Batches": [
+                {
+                    "Index": b.index,
+                    "Paths": b.paths.quantity,
+                    "CallerReference": b.caller_reference,
+                    "InvalidationId": b.invalidation.id if b.invalidation else None,
+                    "Status": b.invalidation.status.value if b.invalidation else "NotSent",
+                    "SubmittedAt": _iso(b.submitted_at),
+                    "CompletedAt": _iso(b.completed_at),
+                    "Attempts": b.attempts,
+                }
+                for b in self.batches
+            ],
+        }

@@ -1,0 +1,638 @@
+"""Specs for the Invalidator, over real HTTP against the emulator (and moto's server)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+from cfinv import (
+    AccessDenied,
+    Completed,
+    CreatePacer,
+    Event,
+    InvalidateManyError,
+    InvalidationStatus,
+    InvalidationTimeout,
+    Invalidator,
+    InvalidatorClosed,
+    InvalidPathError,
+    Limits,
+    NoSuchDistribution,
+    PollPolicy,
+    Retrying,
+    RetryPolicy,
+    Submitted,
+    WaitingForCapacity,
+    invalidate_many,
+)
+from cfinv.testing import CloudFrontEmulator, FaultKind, RateLimit
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from types_aiobotocore_cloudfront import CloudFrontClient
+
+# Polls every 20 ms: tests wait for real (small) emulator latencies, never for seconds.
+FAST_POLL = PollPolicy(first=0.02, min_interval=0.02, max_interval=0.1)
+FAST_RETRY = RetryPolicy(initial=0.01, max_backoff=0.05, deadline=5)
+FAST_PACER_RATE = 100.0
+
+
+def fast_pacer() -> CreatePacer:
+    return CreatePacer(FAST_PACER_RATE, 20)
+
+
+def invalidator(emu: CloudFrontEmulator, dist: str, **options: Any) -> Invalidator:
+    """An Invalidator that owns its client, pointed at the emulator."""
+    defaults: dict[str, Any] = {
+        "endpoint_url": emu.endpoint_url,
+        "poll": FAST_POLL,
+        "retry": FAST_RETRY,
+        "pacer": fast_pacer(),
+        "seed": 1,
+    }
+    return Invalidator(dist, **{**defaults, **options})
+
+
+def created_per_batch(emu: CloudFrontEmulator, dist: str) -> collections.Counter[str]:
+    return collections.Counter(i.batch.caller_reference for i in emu.invalidations(dist))
+
+
+def errors_answered(emu: CloudFrontEmulator) -> collections.Counter[str]:
+    return collections.Counter(c.error_code for c in emu.calls if c.error_code)
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[CloudFrontEmulator]:
+    """A fast emulator: 80 ms latency, no rate limit (the pacer tests set their own)."""
+    async with CloudFrontEmulator(latency=0.08, rate_limits=None, seed=3) as emulator:
+        yield emulator
+
+
+def other_tasks() -> set[asyncio.Task[Any]]:
+    """Tasks still running besides the test, leaving out the emulator's own server tasks."""
+    current = asyncio.current_task()
+    return {
+        t
+        for t in asyncio.all_tasks()
+        if t is not current
+        and not t.done()
+        and not t.get_coro().__qualname__.startswith("RequestHandler")  # type: ignore[union-attr]
+    }
+
+
+# --- the happy path ------------------------------------------------------------------
+
+
+async def test_invalidate_plans_sends_and_waits(emu: CloudFrontEmulator) -> None:
+    """One call: paths cleaned up, one batch sent, Completed when it returns."""
+    dist = emu.create_distribution()
+    events: list[Event] = []
+    report = await invalidator(emu, dist, on_event=events.append).invalidate(
+        ["index.html", "/img/*", "/img/logo.png", "/index.html", "/docs/café menu.pdf"]
+    )
+    assert report.completed
+    assert not report.timed_out
+    (batch,) = report.batches
+    assert batch.paths.items == ("/docs/caf%C3%A9%20menu.pdf", "/index.html", "/img/*")
+    assert batch.invalidation is not None
+    assert batch.invalidation.status is InvalidationStatus.COMPLETED
+    assert batch.submitted_at is not None
+    assert batch.completed_at is not None
+    assert batch.submitted_at <= batch.completed_at
+    assert batch.caller_reference.startswith("cfinv-")
+    assert (report.input_count, report.duplicates_dropped, report.covered_dropped) == (5, 1, 1)
+    assert report.billable == 3
+    assert report.api_calls["CreateInvalidation"] == 1
+    assert report.retries == 0
+    (created,) = emu.invalidations(dist)
+    assert created.batch.paths.items == batch.paths.items
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "Planned"
+    assert kinds[-1] == "Finished"
+    assert kinds.index("Submitted") < kinds.index("Completed")
+    assert "Polled" in kinds
+    assert other_tasks() == set()  # no poller or request left running
+
+
+async def test_async_event_callback_and_logging(
+    emu: CloudFrontEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An async on_event is awaited; events also go to the `cfinv` logger."""
+    dist = emu.create_distribution()
+    seen: list[str] = []
+
+    async def on_event(event: Event) -> None:
+        await asyncio.sleep(0)
+        seen.append(type(event).__name__)
+
+    with caplog.at_level(logging.INFO, logger="cfinv"):
+        await invalidator(emu, dist, on_event=on_event).invalidate(["/a"])
+    assert seen[0] == "Planned"
+    assert seen[-1] == "Finished"
+    assert any("accepted as" in r.getMessage() for r in caplog.records)
+    assert any("finished in" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failing_event_callback_does_not_break_the_deploy(
+    emu: CloudFrontEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a progress display is logged, and the invalidation still completes."""
+    dist = emu.create_distribution()
+
+    def broken(_event: Event) -> None:
+        raise ValueError("display crashed")
+
+    report = await invalidator(emu, dist, on_event=broken).invalidate(["/a"])
+    assert report.completed
+    assert any("on_event callback failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_more_than_the_budget_is_scheduled_without_refusals(emu: CloudFrontEmulator) -> None:
+    """7,000 files and 31 wildcards: every batch completes, none is refused, never over budget."""
+    dist = emu.create_distribution()
+    paths = [f"/f/{i}.html" for i in range(7000)] + [f"/w{i:02d}/*" for i in range(31)]
+    events: list[Event] = []
+    report = await invalidator(emu, dist, on_event=events.append).invalidate(paths)
+    assert report.completed
+    assert len(report.batches) == 3
+    assert errors_answered(emu) == {}
+    assert set(created_per_batch(emu, dist).values()) == {1}
+    # At no time were two full batches in progress together.
+    created = emu.invalidations(dist)
+    for earlier, later in itertools.pairwise(created):
+        assert later.create_time >= earlier.complete_time
+    assert any(isinstance(e, WaitingForCapacity) and not e.refused for e in events)
+
+
+async def test_small_batches_run_in_parallel(emu: CloudFrontEmulator) -> None:
+    """Batches that fit together are in progress at the same time."""
+    dist = emu.create_distribution()
+    limits = Limits(files=10)
+    report = await invalidator(emu, dist, limits=limits).invalidate(
+        [f"/p{i}" for i in range(25)]  # three batches: 10 + 10 + 5
+    )
+    assert report.completed
+    starts = sorted(i.create_time for i in emu.invalidations(dist))
+    assert len(starts) == 3
+    # With files=10 the emulator (3,000) would take them all at once; cfinv's own
+    # limits keep one at a time.
+    first, second, third = emu.invalidations(dist)
+    assert second.create_time >= first.complete_time
+    assert third.create_time >= second.complete_time
+
+
+async def test_another_writer_holding_capacity_is_discovered(emu: CloudFrontEmulator) -> None:
+    """Invalidations already in progress are found first and waited for, not collided with."""
+    dist = emu.create_distribution()
+    other = emu.create_invalidation(dist, [f"/other/{i}" for i in range(2500)], latency=0.3)
+    events: list[Event] = []
+    report = await invalidator(emu, dist, on_event=events.append).invalidate(
+        [f"/mine/{i}" for i in range(1000)]
+    )
+    assert report.completed
+    assert errors_answered(emu) == {}
+    (mine,) = [i for i in emu.invalidations(dist) if i.id != other.id]
+    assert mine.create_time >= other.complete_time
+    waits = [e for e in events if isinstance(e, WaitingForCapacity)]
+    assert waits
+    assert waits[0].in_progress_files == 2500
+    assert not waits[0].refused
+
+
+async def test_capacity_taken_after_discovery_is_waited_for(emu: CloudFrontEmulator) -> None:
+    """TooManyInvalidationsInProgress from an unseen writer: the batch waits and retries."""
+    dist = emu.create_distribution()
+
+    class Intruder(CreatePacer):
+        """Lets another writer fill the budget right before cfinv's first create."""
+
+        intruded = False
+
+        async def acquire(self) -> float:
+            if not self.intruded:
+                self.intruded = True
+                emu.create_invalidation(dist, [f"/x/{i}" for i in range(3000)], latency=0.2)
+            return await super().acquire()
+
+    events: list[Event] = []
+    report = await invalidator(
+        emu, dist, pacer=Intruder(FAST_PACER_RATE, 20), on_event=events.append
+    ).invalidate(["/mine"])
+    assert report.completed
+    assert errors_answered(emu) == {"TooManyInvalidationsInProgress": 1}
+    assert any(isinstance(e, WaitingForCapacity) and e.refused for e in events)
+    assert created_per_batch(emu, dist)[report.batches[0].caller_reference] == 1
+
+
+async def test_concurrent_calls_share_the_budget(emu: CloudFrontEmulator) -> None:
+    """Two invalidate() calls on one Invalidator never overfill the distribution."""
+    dist = emu.create_distribution()
+    async with invalidator(emu, dist) as inv:
+        first, second = await asyncio.gather(
+            inv.invalidate([f"/a/{i}" for i in range(2000)]),
+            inv.invalidate([f"/b/{i}" for i in range(2000)]),
+        )
+    assert first.completed
+    assert second.completed
+    assert errors_answered(emu) == {}
+    one, two = emu.invalidations(dist)
+    assert two.create_time >= one.complete_time
+
+
+# --- faults and idempotency -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        FaultKind.THROTTLE,
+        FaultKind.INTERNAL_ERROR,
+        FaultKind.SERVICE_UNAVAILABLE,
+        FaultKind.RESET_BEFORE,
+        FaultKind.RESET_AFTER,
+    ],
+)
+async def test_create_faults_are_retried_and_never_duplicate(
+    emu: CloudFrontEmulator, kind: FaultKind
+) -> None:
+    """Each fault kind on CreateInvalidation: retried with the same reference, one invalidation."""
+    dist = emu.create_distribution()
+    emu.inject(kind, operation="CreateInvalidation", count=2)
+    events: list[Event] = []
+    report = await invalidator(emu, dist, on_event=events.append).invalidate(["/a", "/b"])
+    assert report.completed
+    assert len(emu.invalidations(dist)) == 1
+    assert report.batches[0].attempts == 3
+    assert report.retries >= 2
+    retries = [e for e in events if isinstance(e, Retrying)]
+    assert [e.attempt for e in retries[:2]] == [1, 2]
+    assert all(e.operation == "CreateInvalidation" for e in retries[:2])
+    references = {c.invalidation_id for c in emu.calls if c.operation == "CreateInvalidation"}
+    assert len(references - {None}) == 1
+
+
+async def test_delayed_reply_is_retried_without_duplicate() -> None:
+    """A reply slower than the read timeout: retried, and the retry gets the same invalidation."""
+    async with CloudFrontEmulator(latency=0.05, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        emu.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=0.5)
+        report = await invalidator(emu, dist, config=AioConfig(read_timeout=0.2)).invalidate(["/a"])
+        assert report.completed
+        assert len(emu.invalidations(dist)) == 1
+        assert report.batches[0].attempts == 2
+
+
+async def test_caller_reference_conflict_on_retry_resolves_to_the_earlier_invalidation() -> None:
+    """Lost reply + a CloudFront that answers the conflict even for the same batch."""
+    async with CloudFrontEmulator(latency=0.05, rate_limits=None, replay_identical=False) as emu:
+        dist = emu.create_distribution()
+        emu.inject(FaultKind.RESET_AFTER, operation="CreateInvalidation")
+        report = await invalidator(emu, dist).invalidate(["/a"])
+        (created,) = emu.invalidations(dist)
+        assert report.completed
+        assert report.invalidations[0].id == created.id
+        assert errors_answered(emu) == {"InvalidArgument": 1}
+
+
+async def test_poll_faults_are_retried(emu: CloudFrontEmulator) -> None:
+    """Throttled or failing status calls are retried too."""
+    dist = emu.create_distribution()
+    emu.inject(FaultKind.SERVICE_UNAVAILABLE, operation="GetInvalidation", count=2)
+    emu.inject(FaultKind.THROTTLE, operation="GetInvalidation")
+    report = await invalidator(emu, dist).invalidate(["/a"])
+    assert report.completed
+    assert report.retries == 3
+
+
+async def test_random_faults_soak(emu: CloudFrontEmulator) -> None:
+    """A seeded 30% fault rate on every call: still exactly one invalidation per batch."""
+    dist = emu.create_distribution()
+    emu.inject_random(
+        0.3,
+        seed=5,
+        kinds=[
+            FaultKind.THROTTLE,
+            FaultKind.SERVICE_UNAVAILABLE,
+            FaultKind.RESET_BEFORE,
+            FaultKind.RESET_AFTER,
+        ],
+    )
+    retry = RetryPolicy(attempts=30, initial=0.005, max_backoff=0.02, deadline=10)
+    report = await invalidator(emu, dist, retry=retry, limits=Limits(files=50)).invalidate(
+        [f"/p/{i}" for i in range(400)]
+    )
+    assert report.completed
+    assert len(report.batches) == 8
+    counts = created_per_batch(emu, dist)
+    assert sorted(counts) == sorted(b.caller_reference for b in report.batches)
+    assert set(counts.values()) == {1}
+    assert report.retries > 0
+
+
+async def test_retry_schedule_uses_full_jitter_and_the_deadline() -> None:
+    """With an injected sleep, the pauses follow the policy and stop at the deadline."""
+    async with CloudFrontEmulator(latency=0, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        emu.inject(FaultKind.THROTTLE, operation="CreateInvalidation", count=50)
+        now = [0.0]
+        pauses: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            pauses.append(seconds)
+            now[0] += seconds
+
+        policy = RetryPolicy(attempts=50, initial=1, max_backoff=8, deadline=30)
+        inv = invalidator(
+            emu,
+            dist,
+            retry=policy,
+            clock=lambda: now[0],
+            sleep=sleep,
+            pacer=CreatePacer(1000, 1000, clock=lambda: now[0], sleep=sleep),
+        )
+        with pytest.raises(Exception, match="Throttling") as info:
+            await inv.invalidate(["/a"])
+        assert type(info.value).__name__ == "Throttling"
+    assert pauses
+    for n, pause in enumerate(pauses, start=1):
+        assert 0 <= pause <= min(8, 2 ** (n - 1))
+    assert sum(pauses) <= 30
+    assert emu.invalidations(dist) == ()
+
+
+# --- failing fast -----------------------------------------------------------------------
+
+
+async def test_no_paths_make_no_call(emu: CloudFrontEmulator) -> None:
+    """An empty change list is a complete, empty report, and no call."""
+    report = await invalidator(emu, emu.create_distribution()).invalidate([])
+    assert report.completed
+    assert report.batches == ()
+    assert emu.calls == ()
+
+
+async def test_invalid_paths_send_nothing(emu: CloudFrontEmulator) -> None:
+    """An invalid path stops everything before the first call."""
+    dist = emu.create_distribution()
+    with pytest.raises(InvalidPathError) as info:
+        await invalidator(emu, dist).invalidate(["/ok", "/bad*path", ""])
+    assert set(info.value.paths) == {"/bad*path", ""}
+    assert emu.calls == ()
+
+
+async def test_unknown_distribution_fails_fast(emu: CloudFrontEmulator) -> None:
+    """NoSuchDistribution is not retried: one call, a typed error naming the code."""
+    with pytest.raises(NoSuchDistribution):
+        await invalidator(emu, "ENOSUCHDIST1234").invalidate(["/a"])
+    assert len(emu.calls) == 1
+
+
+async def test_bad_credentials_fail_fast_without_leaking_them(
+    emu: CloudFrontEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Wrong secret: AccessDenied family, one call, and the secret appears nowhere."""
+    dist = emu.create_distribution()
+    secret = "s3cr3t-value-that-must-not-leak"
+    session = get_session()
+    session.set_credentials("testing", secret)
+    inv = invalidator(emu, dist, session=session)
+    with caplog.at_level(logging.DEBUG, logger="cfinv"), pytest.raises(AccessDenied) as info:
+        await inv.invalidate(["/a"])
+    assert info.value.code == "SignatureDoesNotMatch"
+    assert len(emu.calls) == 1
+    assert secret not in repr(inv)
+    assert secret not in str(info.value)
+    assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+# --- timeouts, waiting, cancellation ---------------------------------------------------------
+
+
+async def test_timeout_raises_with_a_partial_report() -> None:
+    """The timeout ends the wait; the exception carries what was created."""
+    async with CloudFrontEmulator(latency=30, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        with pytest.raises(InvalidationTimeout) as info:
+            await invalidator(emu, dist).invalidate(["/a"], timeout=0.3)
+        report = info.value.report
+        assert report is not None
+        assert report.timed_out
+        assert not report.completed
+        (created,) = emu.invalidations(dist)
+        assert [created.id] == [i.id for i in report.invalidations]
+        assert isinstance(info.value, TimeoutError)
+
+
+async def test_soft_timeout_returns_the_partial_report_and_wait_resumes() -> None:
+    """raise_on_timeout=False returns the report; wait(ids) picks up where it stopped."""
+    async with CloudFrontEmulator(latency=30, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        async with invalidator(emu, dist, limits=Limits(files=2)) as inv:
+            report = await inv.invalidate(["/a", "/b", "/c"], timeout=0.3, raise_on_timeout=False)
+            assert report.timed_out
+            assert len(report.unsent) == 1  # the second batch never fitted
+            ids = [i.id for i in report.invalidations]
+            emu.complete()
+            done = await inv.wait(ids, timeout=5)
+            # The timed-out call did not spoil the invalidations for later calls.
+            again = await inv.invalidate(["/c"], wait=False, timeout=5)
+        assert [i.id for i in done] == ids
+        assert all(i.is_completed for i in done)
+        assert len(again.invalidations) == 1
+
+
+async def test_wait_false_returns_after_submission(emu: CloudFrontEmulator) -> None:
+    """wait=False: accepted, not waited for; a later wait() finishes the job."""
+    dist = emu.create_distribution()
+    async with invalidator(emu, dist) as inv:
+        report = await inv.invalidate(["/a"], wait=False)
+        assert not report.waited
+        (invalidation,) = report.invalidations
+        assert invalidation.status is InvalidationStatus.IN_PROGRESS
+        (done,) = await inv.wait([invalidation.id])
+        assert done.is_completed
+        assert inv.submitted[0].is_completed
+
+
+async def test_wait_on_invalidations_created_elsewhere(emu: CloudFrontEmulator) -> None:
+    """wait(ids) follows invalidations another process created."""
+    dist = emu.create_distribution()
+    elsewhere = emu.create_invalidation(dist, ["/x"], latency=0.1)
+    done = await invalidator(emu, dist).wait([elsewhere.id])
+    assert [elsewhere.id] == [i.id for i in done]
+    assert done[0].is_completed
+
+
+async def test_wait_on_an_unknown_id_names_it(emu: CloudFrontEmulator) -> None:
+    """An unknown invalidation id is a typed error, not a hang."""
+    dist = emu.create_distribution()
+    with pytest.raises(Exception, match="NoSuchInvalidation"):
+        await invalidator(emu, dist).wait(["INOSUCHINVALID"])
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.005, 0.02, 0.05, 0.1, 0.2])
+async def test_cancellation_at_any_point_leaves_nothing_behind(delay: float) -> None:
+    """Cancelled mid-way: no task left, the owned client closed, nothing created is lost."""
+    async with CloudFrontEmulator(latency=0.15, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        events: list[Event] = []
+        inv = invalidator(emu, dist, limits=Limits(files=2), on_event=events.append)
+        task = asyncio.create_task(inv.invalidate([f"/p{i}" for i in range(6)]))
+        await asyncio.sleep(delay)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert other_tasks() == set()
+        assert inv._client is None
+        created = {i.id for i in emu.invalidations(dist)}
+        assert {i.id for i in inv.submitted} == created
+        assert {e.invalidation.id for e in events if isinstance(e, Submitted)} == created
+
+
+async def test_closed_invalidator_refuses_more_work(emu: CloudFrontEmulator) -> None:
+    """Using an Invalidator after its `async with` ended is a clear error."""
+    dist = emu.create_distribution()
+    async with invalidator(emu, dist) as inv:
+        await inv.invalidate(["/a"])
+    with pytest.raises(InvalidatorClosed, match="closed"):
+        await inv.invalidate(["/b"])
+    assert "closed" in repr(inv)
+
+
+# --- clients, tenants, several distributions ------------------------------------------------------
+
+
+async def test_a_passed_client_is_used_and_never_closed(emu: CloudFrontEmulator) -> None:
+    """Cfinv leaves a caller's client open and working."""
+    dist = emu.create_distribution()
+    async with get_session().create_client("cloudfront", **emu.client_kwargs()) as client:
+        cf: CloudFrontClient = client
+        report = await Invalidator(dist, client=cf, poll=FAST_POLL, pacer=fast_pacer()).invalidate(
+            ["/a"]
+        )
+        assert report.completed
+        listed = await cf.list_invalidations(DistributionId=dist)
+        assert listed["InvalidationList"]["Quantity"] == 1
+
+
+def test_client_and_client_options_are_exclusive() -> None:
+    """Passing a client and options to build one is a mistake, said at once."""
+    with pytest.raises(ValueError, match="either client"):
+        Invalidator("E1", client=object(), endpoint_url="http://x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="distribution_id"):
+        Invalidator("  ")
+
+
+async def test_distribution_tenant(emu: CloudFrontEmulator) -> None:
+    """for_distribution_tenant() uses the ...ForDistributionTenant operations."""
+    tenant = emu.create_distribution_tenant()
+    inv = Invalidator.for_distribution_tenant(
+        tenant, endpoint_url=emu.endpoint_url, poll=FAST_POLL, pacer=fast_pacer()
+    )
+    report = await inv.invalidate(["/t"])
+    assert report.completed
+    assert len(emu.tenant_invalidations(tenant)) == 1
+    assert {c.operation for c in emu.calls} == {
+        "ListInvalidationsForDistributionTenant",
+        "CreateInvalidationForDistributionTenant",
+        "GetInvalidationForDistributionTenant",
+    }
+
+
+async def test_invalidate_many_shares_client_and_pacer(emu: CloudFrontEmulator) -> None:
+    """Several distributions at once, one report each."""
+    first, second = emu.create_distribution(), emu.create_distribution()
+    reports = await invalidate_many(
+        {first: ["/a", "/b"], second: ["/*"]},
+        endpoint_url=emu.endpoint_url,
+        pacer=fast_pacer(),
+        poll=FAST_POLL,
+    )
+    assert set(reports) == {first, second}
+    assert all(r.completed for r in reports.values())
+    assert reports[second].batches[0].paths.items == ("/*",)
+
+
+async def test_invalidate_many_reports_failures_with_the_successes(emu: CloudFrontEmulator) -> None:
+    """One bad distribution does not stop the others; the error carries both."""
+    good = emu.create_distribution()
+    with pytest.raises(InvalidateManyError) as info:
+        await invalidate_many(
+            {good: ["/a"], "ENOSUCHDIST1234": ["/a"]},
+            endpoint_url=emu.endpoint_url,
+            pacer=fast_pacer(),
+            poll=FAST_POLL,
+            retry=FAST_RETRY,
+        )
+    assert set(info.value.reports) == {good}
+    assert isinstance(info.value.errors["ENOSUCHDIST1234"], NoSuchDistribution)
+
+
+async def test_pacing_keeps_under_the_create_rate() -> None:
+    """Cfinv's pacer a little under the emulator's bucket: many batches, not one Throttling."""
+    rate = {"CreateInvalidation": RateLimit(20.0, 3)}
+    async with CloudFrontEmulator(latency=0.02, rate_limits=rate) as emu:
+        dist = emu.create_distribution()
+        report = await invalidator(
+            emu, dist, pacer=CreatePacer(16.0, 3), limits=Limits(files=1)
+        ).invalidate([f"/p{i}" for i in range(12)])
+        assert report.completed
+        assert errors_answered(emu) == {}
+
+
+async def test_throttling_burst_from_elsewhere_is_absorbed() -> None:
+    """Another tool drains the account's rate: cfinv backs off and finishes."""
+    rate = {"CreateInvalidation": RateLimit(20.0, 3)}
+    async with CloudFrontEmulator(latency=0.02, rate_limits=rate) as emu:
+        dist = emu.create_distribution()
+        emu.inject(FaultKind.THROTTLE, operation="CreateInvalidation", count=4)
+        report = await invalidator(
+            emu, dist, pacer=CreatePacer(20.0, 3), limits=Limits(files=1)
+        ).invalidate([f"/p{i}" for i in range(6)])
+        assert report.completed
+        assert set(created_per_batch(emu, dist).values()) == {1}
+        assert errors_answered(emu)["Throttling"] == 4
+
+
+# --- moto ---------------------------------------------------------------------------------
+
+
+async def test_against_moto_server() -> None:
+    """Moto answers COMPLETED at once; invalidate() of a small batch completes."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.test_emulator_interop import moto_distribution
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        async with get_session().create_client(
+            "cloudfront",
+            endpoint_url=f"http://{host}:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ) as cf:
+            dist = await moto_distribution(cf)
+            completed: list[Completed] = []
+            report = await Invalidator(
+                dist,
+                client=cf,
+                poll=FAST_POLL,
+                on_event=lambda e: completed.extend([e] if isinstance(e, Completed) else []),
+            ).invalidate(["/index.html", "/img/*"])
+    finally:
+        server.stop()
+    assert report.completed
+    assert report.invalidations[0].status is InvalidationStatus.COMPLETED
+    assert len(completed) == 1  # reported, though complete when created: nothing was polled
+    assert completed[0].seconds == 0

@@ -807,6 +807,7 @@ async def invalidate_many(
     region_name: str | None = None,
     config: AioConfig | None = None,
     pacer: CreatePacer | None = None,
+    tenants: Mapping[str, Iterable[str]] | None = None,
     **options: Any,  # noqa: ANN401 - Invalidator's keyword options, passed through
 ) -> dict[str, InvalidationReport]:
     """
@@ -825,11 +826,12 @@ async def invalidate_many(
         region_name: The created client's region.
         config: The created client's ``AioConfig``.
         pacer: The shared CreateInvalidation pacer (default: 0.5 calls/s, burst 5).
+        tenants: Distribution tenant id -> its changed paths, invalidated alongside.
         **options: Passed to every :class:`Invalidator` (``limits``, ``retry``,
             ``poll``, ``on_event``, ...).
 
     Returns:
-        Distribution id -> its report.
+        Distribution (or tenant) id -> its report.
 
     Raises:
         InvalidateManyError: Some distributions failed (the others' reports are in it).
@@ -843,8 +845,10 @@ async def invalidate_many(
                 _owned_client(session, endpoint_url, region_name, config)
             )
 
-        async def one(distribution_id: str, paths: Iterable[str]) -> None:
-            invalidator = Invalidator(distribution_id, client=client, pacer=shared_pacer, **options)
+        async def one(distribution_id: str, paths: Iterable[str], *, tenant: bool) -> None:
+            invalidator = Invalidator(
+                distribution_id, client=client, pacer=shared_pacer, tenant=tenant, **options
+            )
             try:
                 reports[distribution_id] = await invalidator.invalidate(
                     paths, wait=wait, timeout=timeout, raise_on_timeout=raise_on_timeout
@@ -852,7 +856,10 @@ async def invalidate_many(
             except Exception as exc:  # noqa: BLE001 - collected and raised together below
                 errors[distribution_id] = exc
 
-        await asyncio.gather(*(one(d, p) for d, p in targets.items()))
+        await asyncio.gather(
+            *(one(d, p, tenant=False) for d, p in targets.items()),
+            *(one(t, p, tenant=True) for t, p in (tenants or {}).items()),
+        )
     if errors:
         raise InvalidateManyError(reports, errors)
     return reports

@@ -1,0 +1,164 @@
+"""
+The ``cfinv`` command.
+
+``cfinv create-invalidation`` (and ``get-invalidation``, ``list-invalidations``,
+``wait invalidation-completed``) accept what ``aws cloudfront ...`` accepts and
+print what it prints; ``cfinv invalidate`` runs the library's whole pipeline;
+``cfinv demo`` shows it against the built-in emulator; ``cfinv serve`` runs the
+emulator for other tools.  Heavy modules load only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import TYPE_CHECKING
+
+from cfinv.cli._errors import UsageError, exit_code
+from cfinv.cli._parser import build_parser
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+__all__ = ["main"]
+
+_AWS_COMMANDS = {"create-invalidation", "get-invalidation", "list-invalidations", "wait"}
+
+
+def version_string() -> str:
+    """``cfinv/<v> Python/<v> <system>/<release> botocore/<v>``, like ``aws --version``."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        botocore_version = version("botocore")
+    except PackageNotFoundError:  # pragma: no cover - botocore comes with aiobotocore
+        botocore_version = "missing"
+    return (
+        f"cfinv/{version('cfinv')} Python/{platform.python_version()} "
+        f"{platform.system()}/{platform.release()} botocore/{botocore_version}"
+    )
+
+
+def _fail(message: str, kind: str, args: argparse.Namespace | None) -> int:
+    sys.stderr.write(f"\n{message}\n")
+    if args is not None and getattr(args, "debug", False):
+        traceback.print_exc()
+    return exit_code(kind)
+
+
+def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: C901, PLR0911 - one return per error family
+    """(message, exit kind) for an error the command reports instead of a traceback."""
+    from cfinv.errors import (
+        CfinvError,
+        CloudFrontError,
+        ConfigurationError,
+        InvalidPathError,
+    )
+
+    if isinstance(exc, UsageError):
+        return str(exc), exc.code
+    if isinstance(exc, InvalidPathError):
+        return str(exc), "usage"
+    if isinstance(exc, CloudFrontError):
+        operation = exc.operation or "CloudFront"
+        return (
+            f"An error occurred ({exc.code}) when calling the {operation} operation: {exc.message}",
+            "service",
+        )
+    if isinstance(exc, ConfigurationError):
+        return str(exc), "config"
+    if isinstance(exc, CfinvError):
+        return str(exc), "other"
+    if "botocore" in sys.modules:
+        from botocore import exceptions as bce
+
+        if isinstance(exc, bce.ClientError):
+            return str(exc), "service"
+        if isinstance(exc, (bce.ParamValidationError, bce.ValidationError)):
+            return str(exc), "usage"
+        if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
+            hint = (
+                "Configure credentials with environment variables "
+                "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), a profile, or `aws configure`."
+            )
+            return f"{str(exc).rstrip('.')}. {hint}", "config"
+        if isinstance(exc, (bce.ProfileNotFound, bce.NoRegionError)):
+            return str(exc), "config"
+        if isinstance(exc, bce.BotoCoreError):
+            return str(exc), "other"
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command in _AWS_COMMANDS:
+        from cfinv.cli._aws import run_aws_command
+
+        run_aws_command(args)
+        return 0
+    if args.command == "invalidate":
+        from cfinv.cli._invalidate import run_invalidate
+
+        failures = run_invalidate(args)
+        if not failures:
+            return 0
+        worst = 0
+        for failure in failures:
+            message, kind = _classify(failure) or (str(failure), "other")
+            sys.stderr.write(f"\n{message}\n")
+            worst = max(worst, exit_code(kind))
+        return worst
+    if args.command == "demo":
+        from cfinv.cli._demo import run_demo
+
+        return run_demo(args)
+    msg = f"unknown command {args.command!r}"  # pragma: no cover - argparse refuses it first
+    raise UsageError(msg)
+
+
+def _first_command(argv: Sequence[str]) -> int | None:
+    for index, token in enumerate(argv):
+        if not token.startswith("-"):
+            return index
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``cfinv``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["cloudfront"]:
+        argv = argv[1:]  # `cfinv cloudfront create-invalidation ...`, as typed for `aws`
+    index = _first_command(argv)
+    if index is not None and argv[index] == "serve":
+        from cfinv.testing.__main__ import main as serve
+
+        return serve(argv[index + 1 :], prog="cfinv serve")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        sys.stdout.write(version_string() + "\n")
+        return 0
+    if not args.command:
+        parser.print_help()
+        return 0
+    if args.debug:
+        logging.basicConfig(
+            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+        )
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return exit_code("interrupted")
+    except Exception as exc:
+        known = _classify(exc)
+        if known is None:
+            raise
+        return _fail(known[0], known[1], args)
+
+
+def entry_point() -> None:
+    """The console script: ``sys.exit(main())``."""
+    sys.exit(main())

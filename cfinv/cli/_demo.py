@@ -1,0 +1,139 @@
+"""
+``cfinv demo``: a realistic deploy's invalidation against the built-in emulator.
+
+The emulator runs in this process with CloudFront's limits and create rate,
+and latencies scaled down from minutes to seconds.  Another team's
+invalidation is already in progress on the distribution, as happens in real
+life.  The changed paths are those of a documentation site release: several
+languages, images, duplicates, non-ASCII and spaced file names, and a few
+rebuilt sections sent as wildcards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from aiobotocore.config import AioConfig
+
+__all__ = ["demo_paths", "run_demo"]
+
+_LANGUAGES = ["en", "de", "fr", "ja", "es"]
+_SECTIONS = ["guide", "reference", "tutorials", "blog", "api"]
+_ODD_NAMES = [
+    "café au lait",
+    "naïve résumé",
+    "日本語のページ",
+    "Release Notes 2.4",
+    "größe & maße",
+    "100% done",
+    "señor {draft}",
+]
+
+
+def demo_paths(seed: int) -> list[str]:
+    """The changed paths of a realistic site release (about 7,500, with duplicates)."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data
+    pages = [
+        f"/{lang}/{section}/page-{n}.html"
+        for lang in _LANGUAGES
+        for section in _SECTIONS
+        for n in range(230)
+    ]
+    images = [f"/img/{section}/figure-{n}.png" for section in _SECTIONS for n in range(200)]
+    odd = [
+        f"/{lang}/blog/{name} {n}.html"
+        for lang in _LANGUAGES
+        for name in _ODD_NAMES
+        for n in range(3)
+    ]
+    wildcards = ["/assets/js/*", "/assets/css/*", "/img/thumbs/*", "/search-index/*"]
+    covered = [f"/assets/js/chunk-{n}.js" for n in range(120)] + [
+        f"/img/thumbs/t{n}.webp" for n in range(80)
+    ]
+    unique = pages + images + odd + wildcards + covered
+    # Build tools list some files twice (a page and its redirect, say).
+    duplicates = rng.sample(unique, 600)
+    paths = unique + duplicates + ["index.html", "/index.html", "/sitemap.xml"]
+    rng.shuffle(paths)
+    return paths
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from aiobotocore.session import get_session
+
+    from cfinv.cli._aws import make_printer
+    from cfinv.cli._invalidate import run_pipeline
+    from cfinv.testing import CloudFrontEmulator
+
+    rng = random.Random(args.seed)  # noqa: S311 - simulated latency
+    speed = max(args.speed, 0.01)
+    # CloudFront takes one to two minutes; the demo takes as many seconds, times 3.
+    latency = lambda: rng.uniform(3.0, 5.0) / speed  # noqa: E731
+    paths = demo_paths(args.seed)
+    out = sys.stderr
+    async with CloudFrontEmulator(latency=latency, seed=args.seed) as emu:
+        distribution = emu.create_distribution("EDFDVBD6EXAMPLE")
+        other = emu.create_invalidation(
+            distribution, [f"/legacy/page-{n}.html" for n in range(1200)], latency=4.0 / speed
+        )
+        out.write(
+            f"cfinv demo: CloudFront emulator on {emu.endpoint_url}, distribution {distribution}\n"
+            f"  another team's invalidation {other.id} (1,200 paths) is already in progress\n"
+            f"  deploying {len(paths):,} changed paths "
+            "(duplicates, non-ASCII and spaced names, 4 wildcards)\n\n"
+        )
+        out.flush()
+        args.wait, args.timeout = True, None
+        started = time.monotonic()
+        async with get_session().create_client(
+            "cloudfront", config=_no_retries(), **emu.client_kwargs()
+        ) as client:
+            reports, errors = await run_pipeline(
+                args, paths, distributions=[distribution], tenants=[], client=client
+            )
+        elapsed = time.monotonic() - started
+        if errors:
+            for error in errors.values():
+                out.write(f"cfinv demo: {error}\n")
+            return 1
+        (report,) = reports
+        refused = sum(1 for c in emu.calls if c.error_code == "TooManyInvalidationsInProgress")
+    if args.output:
+        make_printer(args).response("Demo", {"Reports": [report.to_dict()]})
+    out.write(
+        "\n"
+        f"Done in {elapsed:.1f}s: {len(report.batches)} invalidations, all Completed.\n"
+        f"  {report.input_count:,} paths given -> {report.billable:,} billable "
+        f"({report.duplicates_dropped:,} duplicates and {report.covered_dropped:,} paths under "
+        "a wildcard dropped)\n"
+        f"  cost at $0.005/path beyond the free 1,000: ${report.estimated_cost():.2f} "
+        f"(sending everything would cost ${max(0, report.input_count - 1000) * 0.005:.2f})\n"
+        f"  API calls: {dict(report.api_calls)}; retries: {report.retries}; "
+        f"TooManyInvalidationsInProgress answers: {refused}\n"
+    )
+    for batch in report.batches:
+        inv = batch.invalidation
+        assert inv is not None  # noqa: S101 - the run completed
+        out.write(
+            f"  batch {batch.index}: {inv.id} {inv.status.value}, {batch.paths.quantity:,} paths "
+            f"({batch.paths.wildcards} wildcards)\n"
+        )
+    return 0
+
+
+def _no_retries() -> AioConfig:
+    from aiobotocore.config import AioConfig
+
+    return AioConfig(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the demo; its exit code."""
+    return asyncio.run(_run(args))

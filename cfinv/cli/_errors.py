@@ -1,0 +1,36 @@
+"""The command's own errors and the exit codes of the AWS CLI."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["EXIT", "UsageError", "exit_code"]
+
+#: AWS CLI v2's exit codes (https://docs.aws.amazon.com/cli/latest/userguide/cli-chap-returncodes.html).
+EXIT = {
+    "ok": 0,
+    "interrupted": 130,
+    "usage": 252,  # the command line or a parameter value was invalid
+    "config": 253,  # the environment or configuration was invalid (e.g. no credentials)
+    "service": 254,  # the service answered with an error
+    "other": 255,  # anything else: connection failures, waiters giving up, timeouts
+}
+
+#: AWS CLI v1 (the one on PyPI) answers 2 for a command line it cannot parse
+#: and 255 for every other failure.  CFINV_EXIT_CODES=v1 selects these.
+_V1 = {"usage": 255, "config": 255, "service": 255, "other": 255}
+
+
+def exit_code(kind: str, *, parse_error: bool = False) -> int:
+    """The exit code for a failure of ``kind`` under the selected convention."""
+    if os.environ.get("CFINV_EXIT_CODES", "v2").lower() == "v1":
+        return 2 if parse_error else _V1.get(kind, EXIT[kind])
+    return EXIT[kind]
+
+
+class UsageError(Exception):
+    """The command cannot run as given; the message says why and what to do."""
+
+    def __init__(self, message: str, *, code: str = "usage") -> None:
+        super().__init__(message)
+        self.code = code

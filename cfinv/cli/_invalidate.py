@@ -1,0 +1,164 @@
+"""``cfinv invalidate``: the library's whole pipeline from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cfinv.cli._aws import make_printer
+from cfinv.cli._errors import UsageError
+from cfinv.cli._progress import make_progress
+from cfinv.errors import InvalidateManyError
+from cfinv.paths import plan_paths
+from cfinv.report import FREE_PATHS_PER_MONTH, PRICE_PER_PATH
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import AsyncIterator
+
+    from cfinv.report import InvalidationReport
+
+__all__ = ["read_paths", "run_invalidate", "run_pipeline"]
+
+
+def read_paths(args: argparse.Namespace) -> list[str]:
+    """Positional paths, ``--paths``, then each ``--paths-from`` file (one path per line).
+
+    Lines are stripped of surrounding whitespace; blank lines are skipped.
+    """
+    paths = list(args.paths) + list(args.more_paths)
+    for source in args.paths_from:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except OSError as exc:
+                msg = f"cannot read paths from {source}: {exc.strerror or exc}"
+                raise UsageError(msg) from None
+        paths.extend(line.strip() for line in text.splitlines() if line.strip())
+    return paths
+
+
+def _dry_run(args: argparse.Namespace, paths: list[str], targets: list[str]) -> dict[str, Any]:
+    plan = plan_paths(paths)
+    billable = plan.billable * len(targets)
+    free_left = max(0, FREE_PATHS_PER_MONTH - args.paths_this_month)
+    return {
+        "DryRun": True,
+        "Targets": targets,
+        "InputPaths": plan.input_count,
+        "DuplicatesDropped": plan.duplicates_dropped,
+        "CoveredDropped": plan.covered_dropped,
+        "BillablePathsPerTarget": plan.billable,
+        "BillablePaths": billable,
+        "FreePathsLeftThisMonth": free_left,
+        "EstimatedCostUSD": round(max(0, billable - free_left) * PRICE_PER_PATH, 3),
+        "Batches": [
+            {
+                "Index": i,
+                "Files": batch.files,
+                "Wildcards": batch.wildcards,
+                "Paths": list(batch.items),
+            }
+            for i, batch in enumerate(plan.batches)
+        ],
+    }
+
+
+@contextlib.asynccontextmanager
+async def cli_client(args: argparse.Namespace) -> AsyncIterator[Any]:
+    """An aiobotocore client honouring the AWS CLI's global options; cfinv does the retrying."""
+    import botocore
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import AioSession
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        session = AioSession(profile=args.profile)
+        session.get_scoped_config()
+    except ProfileNotFound as exc:
+        raise UsageError(str(exc), code="config") from None
+    options: dict[str, Any] = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
+    if args.cli_read_timeout is not None:
+        options["read_timeout"] = args.cli_read_timeout or None
+    if args.cli_connect_timeout is not None:
+        options["connect_timeout"] = args.cli_connect_timeout or None
+    if args.no_sign_request:
+        options["signature_version"] = botocore.UNSIGNED
+    verify: bool | str | None = None
+    if args.no_verify_ssl:
+        verify = False
+    elif args.ca_bundle:
+        verify = args.ca_bundle
+    region = args.region or session.get_config_variable("region") or "us-east-1"
+    async with session.create_client(
+        "cloudfront",
+        region_name=region,
+        endpoint_url=args.endpoint_url,
+        verify=verify,
+        config=AioConfig(**options),
+    ) as client:
+        yield client
+
+
+async def run_pipeline(
+    args: argparse.Namespace,
+    paths: list[str],
+    *,
+    distributions: list[str],
+    tenants: list[str],
+    client: Any = None,
+) -> tuple[list[InvalidationReport], dict[str, BaseException]]:
+    """Invalidate ``paths`` on every target with one client and pacer; reports and errors."""
+    from cfinv.invalidator import invalidate_many
+
+    plan_paths(paths)  # invalid paths fail here, before any connection is made
+    with make_progress(args.progress) as progress:
+        async with contextlib.AsyncExitStack() as stack:
+            if client is None:
+                client = await stack.enter_async_context(cli_client(args))
+            try:
+                reports = await invalidate_many(
+                    dict.fromkeys(distributions, paths),
+                    tenants=dict.fromkeys(tenants, paths),
+                    client=client,
+                    wait=args.wait,
+                    timeout=args.timeout,
+                    raise_on_timeout=False,
+                    on_event=progress,
+                )
+                errors: dict[str, BaseException] = {}
+            except InvalidateManyError as exc:
+                reports, errors = exc.reports, exc.errors
+    order = distributions + tenants
+    return [reports[t] for t in order if t in reports], errors
+
+
+def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
+    """Run ``cfinv invalidate``; print the reports; return the failures to report."""
+    distributions, tenants = args.distribution_id, args.distribution_tenant_id
+    if not distributions and not tenants:
+        msg = (
+            "the following arguments are required: --distribution-id (or --distribution-tenant-id)"
+        )
+        raise UsageError(msg)
+    paths = read_paths(args)
+    if not paths:
+        sys.stderr.write("cfinv: no paths given: nothing to invalidate\n")
+    printer = make_printer(args)
+    if args.dry_run:
+        printer.response("Invalidate", _dry_run(args, paths, distributions + tenants))
+        return []
+    reports, errors = asyncio.run(
+        run_pipeline(args, paths, distributions=distributions, tenants=tenants)
+    )
+    printer.response("Invalidate", {"Reports": [r.to_dict() for r in reports]})
+    failures = list(errors.values())
+    if any(r.timed_out for r in reports):
+        timed_out = [r.distribution_id for r in reports if r.timed_out]
+        failures.append(UsageError(f"timed out waiting for {', '.join(timed_out)}", code="other"))
+    return failures

@@ -1,0 +1,344 @@
+"""
+The ``cfinv`` command line: the AWS CLI's global options and every subcommand.
+
+Built with argparse only, and importing nothing heavy, so ``cfinv --version``
+and ``cfinv --help`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, NoReturn
+
+from cfinv.cli._errors import exit_code
+from cfinv.cli._output import OUTPUT_FORMATS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["build_parser"]
+
+DESCRIPTION = """\
+Fast, cheap and safe CloudFront invalidations.
+
+AWS CLI compatible:   create-invalidation, get-invalidation, list-invalidations,
+                      wait invalidation-completed  (same options, same output)
+The full pipeline:    invalidate   normalise, dedupe, cover, chunk, schedule, retry, wait
+Try it locally:       demo         a whole deploy against the built-in emulator
+                      serve        run the CloudFront emulator for other tools
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the AWS CLI's exit code for a command line it cannot use."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(exit_code("usage", parse_error=True), f"{self.prog}: error: {message}\n")
+
+
+def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The AWS CLI's global options; accepted before or after the subcommand."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global options (as in the AWS CLI)")
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log every request and response to stderr; show tracebacks",
+    )
+    group.add_argument(
+        "--endpoint-url",
+        default=default(None),
+        metavar="URL",
+        help="send requests to this URL instead of CloudFront's",
+    )
+    group.add_argument(
+        "--no-verify-ssl",
+        action="store_true",
+        default=default(False),
+        help="do not verify TLS certificates",
+    )
+    group.add_argument(
+        "--no-paginate",
+        action="store_true",
+        default=default(False),
+        help="make one call only (list-invalidations)",
+    )
+    group.add_argument(
+        "--output",
+        choices=OUTPUT_FORMATS,
+        default=default(None),
+        help="output format (default: AWS_DEFAULT_OUTPUT, the profile's, or json)",
+    )
+    group.add_argument(
+        "--query",
+        default=default(None),
+        metavar="JMESPATH",
+        help="a JMESPath query applied to the response",
+    )
+    group.add_argument("--profile", default=default(None), help="the profile to use")
+    group.add_argument(
+        "--region",
+        default=default(None),
+        help="the region (CloudFront is global; us-east-1 if unset)",
+    )
+    group.add_argument(
+        "--version", action="store_true", default=default(False), help="print the version and exit"
+    )
+    group.add_argument(
+        "--color",
+        choices=("on", "off", "auto"),
+        default=default("auto"),
+        help="colour in table output (default: auto)",
+    )
+    group.add_argument(
+        "--no-sign-request",
+        action="store_true",
+        default=default(False),
+        help="send unsigned requests (no credentials are loaded)",
+    )
+    group.add_argument(
+        "--ca-bundle",
+        default=default(None),
+        metavar="PATH",
+        help="the CA certificate bundle to verify TLS with",
+    )
+    group.add_argument(
+        "--cli-read-timeout",
+        type=int,
+        default=default(None),
+        metavar="SECONDS",
+        help="socket read timeout; 0 waits forever (default: 60)",
+    )
+    group.add_argument(
+        "--cli-connect-timeout",
+        type=int,
+        default=default(None),
+        metavar="SECONDS",
+        help="socket connect timeout; 0 waits forever (default: 60)",
+    )
+    group.add_argument(
+        "--cli-binary-format",
+        choices=("base64", "raw-in-base64-out"),
+        default=default(None),
+        help="accepted for compatibility; no invalidation parameter is binary",
+    )
+    group.add_argument(
+        "--no-cli-pager",
+        action="store_true",
+        default=default(False),
+        help="accepted for compatibility; cfinv never pages its output",
+    )
+    prompt = group.add_mutually_exclusive_group()
+    prompt.add_argument(
+        "--cli-auto-prompt",
+        dest="cli_auto_prompt",
+        action="store_true",
+        default=default(False),
+        help="prompt for missing required values on a terminal",
+    )
+    prompt.add_argument(
+        "--no-cli-auto-prompt",
+        dest="no_cli_auto_prompt",
+        action="store_true",
+        default=default(False),
+        help="never prompt (the default)",
+    )
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cli-input-json",
+        metavar="JSON|file://PATH",
+        help="the parameters as JSON; options on the command line win",
+    )
+    parser.add_argument(
+        "--cli-input-yaml",
+        metavar="YAML|file://PATH",
+        help="the parameters as YAML; options on the command line win",
+    )
+    parser.add_argument(
+        "--generate-cli-skeleton",
+        nargs="?",
+        const="input",
+        choices=("input", "yaml-input", "output"),
+        help="print a parameter (or output) skeleton and exit",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``cfinv`` command line."""
+    parser = _Parser(
+        prog="cfinv",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes follow AWS CLI v2: 252 usage, 253 configuration, 254 service error, "
+        "255 other failure, 130 interrupted (CFINV_EXIT_CODES=v1 for AWS CLI v1's codes).",
+    )
+    _globals(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _globals(sub, suppress=True)
+        return sub
+
+    create = command(
+        "create-invalidation",
+        "create one invalidation, sent as given (as `aws cloudfront create-invalidation`)",
+    )
+    create.add_argument("--distribution-id", metavar="ID", help="the distribution (required)")
+    batch = create.add_mutually_exclusive_group()
+    batch.add_argument(
+        "--invalidation-batch",
+        metavar="SHORTHAND|JSON|file://PATH",
+        help="Paths={Quantity=int,Items=[string,...]},CallerReference=string, as JSON, or file://",
+    )
+    batch.add_argument(
+        "--paths",
+        nargs="+",
+        metavar="PATH",
+        help="the paths, space-separated; a CallerReference cli-<epoch>-<n> is made up",
+    )
+    _input_options(create)
+
+    get = command(
+        "get-invalidation", "show one invalidation (as `aws cloudfront get-invalidation`)"
+    )
+    get.add_argument("--distribution-id", metavar="ID", help="the distribution (required)")
+    get.add_argument("--id", metavar="ID", help="the invalidation (required)")
+    _input_options(get)
+
+    listing = command(
+        "list-invalidations",
+        "list invalidations, newest first (as `aws cloudfront list-invalidations`)",
+    )
+    listing.add_argument("--distribution-id", metavar="ID", help="the distribution (required)")
+    listing.add_argument("--max-items", type=int, metavar="N", help="stop after N invalidations")
+    listing.add_argument(
+        "--starting-token", metavar="TOKEN", help="continue from a NextToken printed before"
+    )
+    listing.add_argument("--page-size", type=int, metavar="N", help="invalidations per API call")
+    listing.add_argument("--marker", help=argparse.SUPPRESS)
+    _input_options(listing)
+
+    wait = command("wait", "wait until an invalidation is Completed (as `aws cloudfront wait`)")
+    waiters = wait.add_subparsers(dest="waiter", metavar="WAITER", parser_class=_Parser)
+    waiters.required = True
+    for name, id_option in (
+        ("invalidation-completed", "--distribution-id"),
+        ("invalidation-for-distribution-tenant-completed", "--distribution-tenant-id"),
+    ):
+        waiter = waiters.add_parser(name, help=f"poll until the invalidation is Completed ({name})")
+        _globals(waiter, suppress=True)
+        waiter.add_argument(id_option, dest="distribution_id", metavar="ID", help="(required)")
+        waiter.add_argument("--id", metavar="ID", help="the invalidation (required)")
+        waiter.add_argument(
+            "--delay", type=float, default=20.0, help="seconds between polls (AWS's waiter: 20)"
+        )
+        waiter.add_argument(
+            "--max-attempts", type=int, default=30, help="polls before giving up (AWS's waiter: 30)"
+        )
+        _input_options(waiter)
+
+    _pipeline_commands(command)
+    return parser
+
+
+def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """invalidate, demo and serve: cfinv's own commands."""
+    invalidate = command(
+        "invalidate", "the full pipeline: plan, schedule within limits, retry, wait"
+    )
+    invalidate.add_argument(
+        "--distribution-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a distribution to invalidate (repeatable)",
+    )
+    invalidate.add_argument(
+        "--distribution-tenant-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a distribution tenant to invalidate (repeatable)",
+    )
+    invalidate.add_argument("paths", nargs="*", metavar="PATH", help="paths to invalidate")
+    invalidate.add_argument(
+        "--paths",
+        dest="more_paths",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="more paths (as in create-invalidation)",
+    )
+    invalidate.add_argument(
+        "--paths-from",
+        action="append",
+        default=[],
+        metavar="FILE|-",
+        help="read paths from a file, one per line ('-' for stdin)",
+    )
+    waiting = invalidate.add_mutually_exclusive_group()
+    waiting.add_argument(
+        "--wait",
+        dest="wait",
+        action="store_true",
+        default=True,
+        help="wait until every invalidation is Completed (the default)",
+    )
+    waiting.add_argument(
+        "--no-wait", dest="wait", action="store_false", help="return once every batch is accepted"
+    )
+    invalidate.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up waiting after this long (exit 255, partial report)",
+    )
+    invalidate.add_argument(
+        "--dry-run", action="store_true", help="print the plan and its cost; send nothing"
+    )
+    invalidate.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "json", "none"),
+        default="auto",
+        help="progress on stderr: a live bar on a terminal, lines otherwise",
+    )
+    invalidate.add_argument(
+        "--paths-this-month",
+        type=int,
+        default=0,
+        metavar="N",
+        help="paths already invalidated this month, for --dry-run's cost",
+    )
+
+    demo = command("demo", "a realistic deploy against the built-in emulator (about 20 s)")
+    demo.add_argument(
+        "--seed", type=int, default=2026, help="makes the generated deploy repeatable"
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="scale the emulator's latency down by this factor (tests use 20)",
+    )
+    demo.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "json", "none"),
+        default="auto",
+        help="progress display on stderr",
+    )
+
+    serve = command("serve", "run the CloudFront emulator on this machine (like moto_server)")
+    serve.add_argument(
+        "serve_args",
+        nargs=argparse.REMAINDER,
+        help="the emulator's options: --port, --latency, ... (see cfinv serve --help)",
+    )

@@ -107,6 +107,8 @@ async def _run(args: argparse.Namespace) -> int:
         refused = sum(1 for c in emu.calls if c.error_code == "TooManyInvalidationsInProgress")
     if args.output:
         make_printer(args).response("Demo", {"Reports": [report.to_dict()]})
+        return 0
+    out = sys.stdout  # the result; progress went to stderr
     out.write(
         "\n"
         f"Done in {elapsed:.1f}s: {len(report.batches)} invalidations, all Completed.\n"

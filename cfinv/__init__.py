@@ -7,6 +7,7 @@ module is internal and may change without notice.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -115,6 +116,10 @@ __all__ = [
     "plan_paths",
 ]
 
+
+# A library does not configure logging; the application does (events are logged
+# through the "cfinv" logger).
+logging.getLogger("cfinv").addHandler(logging.NullHandler())
 
 # Where each public name lives.  Nothing is imported until first use, so
 # `import cfinv` (and the `cfinv` command's start-up) stays fast.

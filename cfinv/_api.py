@@ -2,7 +2,7 @@
 The CloudFront calls cfinv makes, over an aiobotocore client, for a distribution or a tenant.
 
 Every botocore or network error leaves this module as a cfinv error (through
-:func:`cfinv.errors.map_client_error`), and every call is counted.
+`cfinv.errors.map_client_error`), and every call is counted.
 """
 
 from __future__ import annotations
@@ -60,13 +60,19 @@ class CloudFrontApi:
             raise RuntimeError(msg)
         return self.client
 
-    async def _call(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def _call(
+        self, operation: str, call: Callable[[], Awaitable[T]], invalidation_id: str = ""
+    ) -> T:
         self.calls[operation] += 1
         try:
             return await call()
         except Exception as exc:
+            kind = "distribution tenant" if self.tenant else "distribution"
+            context = f"{kind} {self.target_id}"
+            if invalidation_id:
+                context += f", invalidation {invalidation_id}"
             try:
-                mapped = map_client_error(exc)
+                mapped = map_client_error(exc, context=context)
             except TypeError:
                 raise exc from None  # not an AWS or network error: a bug, let it show
             raise mapped from exc
@@ -97,6 +103,7 @@ class CloudFrontApi:
                 lambda: self._cf.get_invalidation_for_distribution_tenant(
                     DistributionTenantId=self.target_id, Id=invalidation_id
                 ),
+                invalidation_id,
             )
         else:
             response = await self._call(
@@ -104,6 +111,7 @@ class CloudFrontApi:
                 lambda: self._cf.get_invalidation(
                     DistributionId=self.target_id, Id=invalidation_id
                 ),
+                invalidation_id,
             )
         return Invalidation.from_api(response)
 

@@ -2,8 +2,8 @@
 The poller: follows in-flight invalidations of one distribution until they complete.
 
 One poller serves every ``invalidate()`` and ``wait()`` call of an
-:class:`~cfinv.Invalidator`.  Each invalidation has its own schedule (see
-:class:`~cfinv.PollPolicy`); when two or more are due, one ListInvalidations
+`Invalidator`.  Each invalidation has its own schedule (see
+`PollPolicy`); when two or more are due, one ListInvalidations
 page answers for all of them instead of a GetInvalidation each.  When an
 invalidation completes, its share of the budget is released at once, so the
 next batch can go out.
@@ -12,11 +12,13 @@ next batch can go out.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
-from cfinv.errors import NoSuchInvalidation
+from cfinv._loop import LoopLocal
+from cfinv.errors import CfinvError, NoSuchInvalidation
 from cfinv.events import Completed, Polled
 from cfinv.models import Invalidation, InvalidationStatus
 from cfinv.policies import CompletionWindow
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from cfinv.policies import PollPolicy
 
 __all__ = ["RetryRunner", "Tracker"]
+
+log = logging.getLogger("cfinv")
 
 T = TypeVar("T")
 
@@ -92,7 +96,7 @@ class Tracker:
         self._sleep = sleep
         self._rng = rng
         self._items: dict[str, _Tracked] = {}
-        self._wake = asyncio.Event()
+        self._wake = LoopLocal(asyncio.Event)
         self.window = CompletionWindow()
 
     def __contains__(self, invalidation_id: object) -> bool:
@@ -168,7 +172,7 @@ class Tracker:
         )
         self._schedule(tracked)
         self._items[invalidation.id] = tracked
-        self._wake.set()
+        self._wake.get().set()
         return future
 
     def _schedule(self, tracked: _Tracked) -> None:
@@ -182,12 +186,21 @@ class Tracker:
             tracked.next_poll = now + self._policy.next_delay(age, self._rng)
 
     async def run(self) -> None:
-        """Poll until cancelled; sleeps while nothing is in flight."""
+        """
+        Poll until cancelled; sleeps while nothing is in flight.
+
+        Polling is harmless to repeat, so a call that still fails after the
+        retry policy gave up only postpones the next poll.  An error no retry
+        can fix (access denied, no such distribution) fails everyone waiting,
+        and polling goes on for whatever is followed next.
+        """
+        self._adopt_loop()
+        wake = self._wake.get()
         try:
             while True:
                 if not self._items:
-                    self._wake.clear()
-                    await self._wake.wait()
+                    wake.clear()
+                    await wake.wait()
                     continue
                 due_at = min(t.next_poll for t in self._items.values())
                 pause = due_at - self._clock()
@@ -195,18 +208,37 @@ class Tracker:
                     await self._nap(pause)
                     continue
                 now = self._clock()
-                await self._poll([t for t in self._items.values() if t.next_poll <= now])
+                due = [t for t in self._items.values() if t.next_poll <= now]
+                try:
+                    await self._poll(due)
+                except CfinvError as exc:
+                    if not exc.retryable:
+                        self.fail(exc)
+                        continue
+                    log.warning(
+                        "polling %s failed (%s); trying again later", self._api.target_id, exc
+                    )
+                    for tracked in due:
+                        tracked.next_poll = self._clock() + self._policy.max_interval
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # a bug: fail loudly rather than hang the callers
             self.fail(exc)
             raise
 
+    def _adopt_loop(self) -> None:
+        """Followed invalidations from an earlier event loop get futures of this one."""
+        loop = asyncio.get_running_loop()
+        for tracked in self._items.values():
+            if tracked.future.get_loop() is not loop:
+                tracked.future = loop.create_future()
+
     async def _nap(self, seconds: float) -> None:
         """Sleep ``seconds``, or less if a new invalidation arrives to be followed."""
-        self._wake.clear()
+        wake = self._wake.get()
+        wake.clear()
         sleeper = asyncio.ensure_future(self._sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
+        waker = asyncio.ensure_future(wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -1,7 +1,7 @@
 """
 Every error cfinv raises, and the one place botocore's errors become them.
 
-The tree::
+The tree:
 
     CfinvError
     ├── InvalidPathError (ValueError)        a path failed validation; nothing was sent
@@ -32,7 +32,7 @@ The tree::
 CloudFront is observed to give instead ("...a caller reference that was used
 for a previous invalidation batch...").
 
-:func:`map_client_error` is the only code that looks inside a botocore
+`map_client_error` is the only code that looks inside a botocore
 exception.  It imports nothing from botocore at module level, so ``import
 cfinv`` stays light.
 """
@@ -226,6 +226,7 @@ class CloudFrontError(CfinvError):
         status_code: The HTTP status code.
         request_id: ``x-amzn-RequestId``, for AWS support.
         operation: The API operation, e.g. ``CreateInvalidation``.
+        context: What the call was about, e.g. ``distribution E2ABC, invalidation I9XYZ``.
     """
 
     hint: ClassVar[str] = ""
@@ -238,15 +239,18 @@ class CloudFrontError(CfinvError):
         status_code: int | None = None,
         request_id: str | None = None,
         operation: str | None = None,
+        context: str | None = None,
     ) -> None:
         self.code = code or type(self).__name__
         self.message = message
         self.status_code = status_code
         self.request_id = request_id
         self.operation = operation
+        self.context = context
         where = f"{operation}: " if operation else ""
+        about = f" ({context})" if context else ""
         hint = f" {self.hint}" if self.hint else ""
-        super().__init__(f"{where}{self.code}: {message}{hint}")
+        super().__init__(f"{where}{self.code}: {message}{about}{hint}")
 
 
 class AccessDenied(CloudFrontError):
@@ -382,7 +386,9 @@ _BY_CODE: Mapping[str, type[CloudFrontError]] = {
 _CALLER_REFERENCE_USED = "caller reference that was used"
 
 
-def _cloudfront_error(response: Mapping[str, Any], operation: str | None) -> CloudFrontError:
+def _cloudfront_error(
+    response: Mapping[str, Any], operation: str | None, context: str | None
+) -> CloudFrontError:
     error = response.get("Error") or {}
     metadata = response.get("ResponseMetadata") or {}
     code = str(error.get("Code") or "")
@@ -407,10 +413,11 @@ def _cloudfront_error(response: Mapping[str, Any], operation: str | None) -> Clo
         status_code=status_code,
         request_id=request_id,
         operation=operation,
+        context=context,
     )
 
 
-def map_client_error(exc: BaseException) -> CfinvError:
+def map_client_error(exc: BaseException, *, context: str | None = None) -> CfinvError:
     """
     Turn a botocore exception into the matching cfinv error.
 
@@ -421,12 +428,14 @@ def map_client_error(exc: BaseException) -> CfinvError:
         exc: A ``botocore.exceptions.ClientError`` (CloudFront answered with an
             error) or a ``botocore.exceptions.BotoCoreError`` / ``OSError``
             (no usable answer: connection refused, reset or timed out).
+        context: What the call was about (``distribution E2ABC``), added to
+            the message so that it names the offending value.
 
     Returns:
-        A :class:`CloudFrontError` subclass chosen by ``Error.Code`` (5xx
-        without a known code become :class:`ServiceUnavailable`), a
-        :class:`TransportError` (no usable answer), or a
-        :class:`ConfigurationError` (the client could not make the call).
+        A `CloudFrontError` subclass chosen by ``Error.Code`` (5xx
+        without a known code become `ServiceUnavailable`), a
+        `TransportError` (no usable answer), or a
+        `ConfigurationError` (the client could not make the call).
 
     Raises:
         TypeError: ``exc`` is not an error from botocore or the network.
@@ -438,7 +447,7 @@ def map_client_error(exc: BaseException) -> CfinvError:
         return exc
     if isinstance(exc, bce.ClientError):
         operation = getattr(exc, "operation_name", None)
-        return _cloudfront_error(exc.response, operation)
+        return _cloudfront_error(exc.response, operation, context)
     text = str(exc) or type(exc).__name__
     if isinstance(exc, bce.SSLError):
         return ConfigurationError(
@@ -448,7 +457,10 @@ def map_client_error(exc: BaseException) -> CfinvError:
     if isinstance(exc, (*transport, aiohttp.ClientError, OSError, TimeoutError)):
         # aiobotocore raises botocore's connection errors; an aiohttp error, a
         # raw OSError or a TimeoutError can still escape from the layer below.
-        return TransportError(f"no usable answer from CloudFront ({type(exc).__name__}): {text}")
+        about = f" ({context})" if context else ""
+        return TransportError(
+            f"no usable answer from CloudFront ({type(exc).__name__}): {text}{about}"
+        )
     if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
         return ConfigurationError(
             f"{text.rstrip('.')}. Configure AWS credentials: environment variables "

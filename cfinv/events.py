@@ -1,5 +1,5 @@
 """
-Progress events: what an :class:`~cfinv.Invalidator` is doing, as typed values.
+Progress events: what an `Invalidator` is doing, as typed values.
 
 Pass ``on_event=callback`` (a function or a coroutine function) to receive
 them; each is also logged through the ``cfinv`` logger.  Events never carry

@@ -1,13 +1,11 @@
 """
 The async engine: plan, schedule within CloudFront's limits, create idempotently, wait.
 
-::
-
     report = await Invalidator("EDFDVBD6EXAMPLE").invalidate(paths)
 
-For each call, :class:`Invalidator`
+For each call, `Invalidator`
 
-1. plans the paths (:func:`cfinv.plan_paths`): nothing is sent if any is invalid;
+1. plans the paths (`cfinv.plan_paths`): nothing is sent if any is invalid;
 2. discovers invalidations already in progress on the distribution (other
    writers) and counts them against the in-progress budget;
 3. sends each batch as soon as it fits the budget, paced to CloudFront's
@@ -16,7 +14,7 @@ For each call, :class:`Invalidator`
 4. polls until every invalidation is ``Completed`` (one ListInvalidations
    answering for several in flight), sending the next batches the moment
    capacity frees up;
-5. returns an :class:`~cfinv.InvalidationReport`.
+5. returns an `InvalidationReport`.
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ import tenacity
 
 from cfinv._api import CloudFrontApi
 from cfinv._budget import Budget
+from cfinv._loop import LoopLocal
 from cfinv._tracker import Tracker
 from cfinv.errors import (
     CallerReferenceConflict,
@@ -56,7 +55,7 @@ from cfinv.events import (
     Submitted,
     WaitingForCapacity,
 )
-from cfinv.models import Invalidation, InvalidationBatch, Limits
+from cfinv.models import Invalidation, InvalidationBatch, InvalidationSummary, Limits
 from cfinv.pacing import CreatePacer
 from cfinv.paths import plan_paths
 from cfinv.policies import PollPolicy, RetryPolicy, to_seconds
@@ -84,6 +83,8 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 #: ListInvalidations pages read when looking for other writers' invalidations.
 DISCOVERY_PAGES = 5
+#: After a timeout, how long to look for creates that were cut short (seconds).
+RECOVERY_TIMEOUT = 15.0
 #: Looking for the invalidation behind a caller reference, this far back (seconds),
 #: to allow for a clock difference with CloudFront.
 CLOCK_SKEW = 300.0
@@ -162,25 +163,28 @@ class _Run:
     calls_before: dict[str, int]
     retries_before: int
     futures: dict[int, asyncio.Future[Invalidation]] = attrs.Factory(dict)
+    # Batches whose CreateInvalidation may be under way: if the call is cut
+    # short, CloudFront may have created them without cfinv seeing the reply.
+    creating: set[int] = attrs.Factory(set)
 
 
 class Invalidator:
     """
     Invalidates paths of one CloudFront distribution, within its limits, and waits.
 
-    Use it once, and it opens and closes its own client::
+    Use it once, and it opens and closes its own client:
 
         report = await Invalidator("EDFDVBD6EXAMPLE").invalidate(["/index.html", "/img/*"])
 
     or keep it open across calls (and share its in-progress budget between
-    concurrent calls)::
+    concurrent calls):
 
         async with Invalidator("EDFDVBD6EXAMPLE", client=cf) as inv:
             report = await inv.invalidate(paths, timeout=900)
 
     Args:
         distribution_id: The distribution to invalidate (or the tenant, see
-            :meth:`for_distribution_tenant`).
+            `for_distribution_tenant`).
         client: An open aiobotocore CloudFront client to use; cfinv never
             closes it.  Its retry configuration is left alone: give it
             ``retries={"total_max_attempts": 1}`` to leave retrying to cfinv.
@@ -200,7 +204,7 @@ class Invalidator:
         caller_reference_prefix: The readable start of every CallerReference.
         caller_reference: Makes the CallerReference of batch ``i`` instead
             (it must be unique per batch; it is reused for that batch's retries).
-        on_event: Called (or awaited) with every :mod:`cfinv.events` event.
+        on_event: Called (or awaited) with every `cfinv.events` event.
             An exception it raises is logged, not propagated.
         clock: Monotonic seconds (injectable for tests).
         sleep: The sleep to wait with (injectable for tests).
@@ -232,8 +236,13 @@ class Invalidator:
         if not _is_id(distribution_id):
             msg = f"distribution_id must be a non-empty string, got {distribution_id!r}"
             raise ValueError(msg)
-        if client is not None and (session is not None or endpoint_url or config is not None):
-            msg = "pass either client= or the options to create one (session, endpoint_url, config)"
+        if client is not None and (
+            session is not None or endpoint_url or region_name or config is not None
+        ):
+            msg = (
+                "pass either client= or the options to create one "
+                "(session, endpoint_url, region_name, config), not both"
+            )
             raise ValueError(msg)
         self.distribution_id = distribution_id
         self.tenant = tenant
@@ -271,12 +280,19 @@ class Invalidator:
         self._entered = False
         self._closed = False
         self._retries = 0
-        self._discovery_lock = asyncio.Lock()
+        self._discovery_lock = LoopLocal(asyncio.Lock)
+        self._open_lock = LoopLocal(asyncio.Lock)
         self._submitted: dict[str, Invalidation] = {}
 
     @classmethod
     def for_distribution_tenant(cls, tenant_id: str, **options: Any) -> Invalidator:  # noqa: ANN401
-        """An Invalidator for a distribution tenant (the ``...ForDistributionTenant`` calls)."""
+        """
+        An Invalidator for a distribution tenant (the ``...ForDistributionTenant`` calls).
+
+        Args:
+            tenant_id: The distribution tenant's id.
+            **options: Any keyword option of `Invalidator`.
+        """
         return cls(tenant_id, tenant=True, **options)
 
     def __repr__(self) -> str:
@@ -311,19 +327,23 @@ class Invalidator:
         tb: TracebackType | None,
     ) -> None:
         self._closed = True
+        if self._active_calls:
+            # Calls still running inside the block would wait forever on a closed client.
+            self._tracker.fail(InvalidatorClosed(f"{self!r} was closed while a call was running"))
         await self._stop_poller()
         await self._close_client()
 
     async def _open(self) -> None:
-        if self._client is not None:
-            self._api.client = self._client
-            return
-        stack = contextlib.AsyncExitStack()
-        client = await stack.enter_async_context(
-            _owned_client(self._session, self._endpoint_url, self._region_name, self._config)
-        )
-        self._stack, self._client = stack, client
-        self._api.client = client
+        async with self._open_lock.get():  # concurrent first calls open one client, not two
+            if self._client is not None:
+                self._api.client = self._client
+                return
+            stack = contextlib.AsyncExitStack()
+            client = await stack.enter_async_context(
+                _owned_client(self._session, self._endpoint_url, self._region_name, self._config)
+            )
+            self._stack, self._client = stack, client
+            self._api.client = client
 
     async def _close_client(self) -> None:
         stack, self._stack = self._stack, None
@@ -357,7 +377,8 @@ class Invalidator:
             self._active_calls -= 1
             if self._active_calls == 0:
                 await self._stop_poller()
-                if not self._entered:
+                # A new call may have started while the poller stopped: it keeps the client.
+                if self._active_calls == 0 and not self._entered:
                     await self._close_client()
 
     # --- plumbing ---------------------------------------------------------------------
@@ -421,7 +442,32 @@ class Invalidator:
         stamp = _utcnow().strftime("%Y%m%dT%H%M%SZ")
         return f"{self._prefix}-{stamp}-{index:04d}-{self._rng.getrandbits(64):016x}"
 
-    # --- discovery ---------------------------------------------------------------------
+    # --- finding invalidations ----------------------------------------------------------
+
+    async def _pages(self) -> AsyncIterator[list[InvalidationSummary]]:
+        """ListInvalidations pages, newest first, at most DISCOVERY_PAGES of them."""
+        marker = ""
+        for _ in range(DISCOVERY_PAGES):
+            summaries, next_marker = await self._retrying(
+                self._api.list_operation, functools.partial(self._api.list_page, marker=marker)
+            )
+            yield summaries
+            if not next_marker:
+                return
+            marker = next_marker
+
+    async def _get(self, invalidation_id: str) -> Invalidation:
+        return await self._retrying(
+            self._api.get_operation, functools.partial(self._api.get, invalidation_id)
+        )
+
+    def _follow(self, invalidation: Invalidation) -> asyncio.Future[Invalidation]:
+        """Follow an invalidation cfinv did not just create; it takes its share of the budget."""
+        age = max(0.0, (_utcnow() - invalidation.create_time).total_seconds())
+        paths = invalidation.batch.paths
+        return self._tracker.track(
+            invalidation, files=paths.files, wildcards=paths.wildcards, ours=False, age=age
+        )
 
     async def _discover(self) -> int:
         """
@@ -431,30 +477,18 @@ class Invalidator:
         one (older ones are almost surely completed too), and GetInvalidation
         for each unknown one in progress, to learn how many paths it holds.
         """
-        async with self._discovery_lock:
+        async with self._discovery_lock.get():
             found = 0
-            marker = ""
-            for _ in range(DISCOVERY_PAGES):
-                summaries, next_marker = await self._retrying(
-                    self._api.list_operation, functools.partial(self._api.list_page, marker=marker)
-                )
+            async for summaries in self._pages():
                 for summary in summaries:
                     if summary.status.is_completed or summary.id in self._tracker:
                         continue
-                    running = await self._retrying(
-                        self._api.get_operation, functools.partial(self._api.get, summary.id)
-                    )
-                    if running.is_completed:
-                        continue
-                    age = max(0.0, (_utcnow() - running.create_time).total_seconds())
-                    paths = running.batch.paths
-                    self._tracker.track(
-                        running, files=paths.files, wildcards=paths.wildcards, ours=False, age=age
-                    )
-                    found += 1
-                if not next_marker or any(s.status.is_completed for s in summaries):
+                    running = await self._get(summary.id)
+                    if not running.is_completed and running.id not in self._tracker:
+                        self._follow(running)
+                        found += 1
+                if any(s.status.is_completed for s in summaries):
                     break
-                marker = next_marker
             if found:
                 log.info(
                     "%d invalidation(s) of other writers in progress on %s",
@@ -466,24 +500,16 @@ class Invalidator:
     async def _find_by_reference(
         self, batch: InvalidationBatch, since: dt.datetime
     ) -> Invalidation | None:
-        """The invalidation created with ``batch``'s CallerReference since ``since``, if any."""
+        """The invalidation created since ``since`` with ``batch``'s reference and paths, if any."""
         horizon = since - dt.timedelta(seconds=CLOCK_SKEW)
-        marker = ""
-        for _ in range(DISCOVERY_PAGES):
-            summaries, next_marker = await self._retrying(
-                self._api.list_operation, functools.partial(self._api.list_page, marker=marker)
-            )
+        async for summaries in self._pages():
             for summary in summaries:
                 if summary.create_time < horizon:
                     return None
-                candidate = await self._retrying(
-                    self._api.get_operation, functools.partial(self._api.get, summary.id)
-                )
+                candidate = await self._get(summary.id)
                 if candidate.batch.caller_reference == batch.caller_reference:
-                    return candidate
-            if not next_marker:
-                return None
-            marker = next_marker
+                    same = sorted(candidate.batch.paths.items) == sorted(batch.paths.items)
+                    return candidate if same else None
         return None
 
     # --- sending -------------------------------------------------------------------------
@@ -502,25 +528,38 @@ class Invalidator:
             except Throttling:
                 self._pacer.penalize()
                 raise
-            except CallerReferenceConflict:
-                if attempts == 1:
-                    raise  # the reference was used before this call: a real conflict
-                # An earlier attempt of ours created it and its reply was lost.
+            except CallerReferenceConflict as conflict:
+                # An earlier attempt of ours may have created it and lost the reply;
+                # only an invalidation with the same reference *and paths* is ours.
                 found = await self._find_by_reference(batch, since)
                 if found is None:
-                    raise
+                    msg = (
+                        f"batch {index}: CallerReference {batch.caller_reference!r} was already "
+                        "used on this distribution for other paths; use a fresh reference "
+                        "for every batch"
+                    )
+                    raise CallerReferenceConflict(
+                        msg,
+                        code=conflict.code,
+                        status_code=conflict.status_code,
+                        request_id=conflict.request_id,
+                        operation=conflict.operation,
+                    ) from conflict
                 log.info("batch %d: %s was created by an earlier attempt", index, found.id)
                 return found
 
         invalidation = await self._retrying(self._api.create_operation, attempt, batch=index)
         return invalidation, attempts
 
-    async def _submit(self, run: _Run, index: int) -> None:
-        """Send batch ``index`` once it fits the budget, then follow it."""
-        result = run.results[index]
-        paths = result.paths
-        files, wildcards = paths.files, paths.wildcards
-        batch = InvalidationBatch(paths, result.caller_reference)
+    async def _send(
+        self, run: _Run, index: int, batch: InvalidationBatch
+    ) -> tuple[Invalidation, int]:
+        """
+        Create batch ``index`` once it fits the budget; (invalidation, calls it took).
+
+        Holds the batch's budget share on return; gives it back on any failure.
+        """
+        files, wildcards = batch.paths.files, batch.paths.wildcards
         attempts = refusals = 0
 
         async def waiting(*, refused: bool = False) -> None:
@@ -538,42 +577,56 @@ class Invalidator:
 
         while True:
             await self._budget.acquire(files, wildcards, on_wait=waiting)
+            run.creating.add(index)
             try:
                 invalidation, tries = await self._create(index, batch)
             except TooManyInvalidationsInProgress:
                 # Someone cfinv does not know of holds capacity: find them, then wait.
+                run.creating.discard(index)
                 self._budget.release(files, wildcards)
                 refusals += 1
                 attempts += 1
                 await waiting(refused=True)
                 if not await self._discover():
-                    pause = self._poll.next_delay(self._poll.min_interval * 2**refusals, self._rng)
-                    await self._sleep(pause)
+                    backoff = self._poll.min_interval * 2 ** min(refusals, 16)
+                    await self._sleep(self._poll.next_delay(backoff, self._rng))
                 continue
+            except asyncio.CancelledError:
+                self._budget.release(files, wildcards)
+                if index in run.creating:  # the create may have happened anyway
+                    log.warning(
+                        "%s: batch %d was cancelled during CreateInvalidation; it may have "
+                        "been created (CallerReference %s)",
+                        self.distribution_id,
+                        index,
+                        batch.caller_reference,
+                    )
+                raise
             except BaseException:
+                run.creating.discard(index)
                 self._budget.release(files, wildcards)
                 raise
-            attempts += tries
-            break
+            return invalidation, attempts + tries
 
-        now = _utcnow()
-        run.results[index] = attrs.evolve(
-            result, invalidation=invalidation, submitted_at=now, attempts=attempts
+    async def _submit(self, run: _Run, index: int) -> None:
+        """Send batch ``index`` once it fits the budget, then follow it."""
+        result = run.results[index]
+        paths = result.paths
+        files, wildcards = paths.files, paths.wildcards
+        invalidation, attempts = await self._send(
+            run, index, InvalidationBatch(paths, result.caller_reference)
         )
-        self._submitted[invalidation.id] = invalidation
-        await self._emit(
-            Submitted(
-                self.distribution_id, batch=index, invalidation=invalidation, attempts=attempts
-            )
-        )
+        # Followed before anything else can be interrupted: its budget share is
+        # released when it completes, whatever happens to this call.
         future = self._tracker.track(
             invalidation, files=files, wildcards=wildcards, ours=True, batch=index
         )
+        run.creating.discard(index)
         run.futures[index] = future
-        if invalidation.is_completed:  # moto, say: done before anyone asked
-            await self._emit(
-                Completed(self.distribution_id, invalidation=invalidation, batch=index, seconds=0.0)
-            )
+        self._submitted[invalidation.id] = invalidation
+        run.results[index] = attrs.evolve(
+            result, invalidation=invalidation, submitted_at=_utcnow(), attempts=attempts
+        )
 
         def completed(done: asyncio.Future[Invalidation]) -> None:
             if done.cancelled() or done.exception() is not None:
@@ -585,6 +638,15 @@ class Invalidator:
             )
 
         future.add_done_callback(completed)
+        await self._emit(
+            Submitted(
+                self.distribution_id, batch=index, invalidation=invalidation, attempts=attempts
+            )
+        )
+        if invalidation.is_completed:  # moto, say: done before anyone asked
+            await self._emit(
+                Completed(self.distribution_id, invalidation=invalidation, batch=index, seconds=0.0)
+            )
 
     async def _execute(self, run: _Run, *, wait: bool) -> None:
         if not run.results:
@@ -609,12 +671,12 @@ class Invalidator:
         Invalidate ``paths`` and (by default) wait until every invalidation is ``Completed``.
 
         Args:
-            paths: The changed paths, as :func:`cfinv.plan_paths` takes them.
+            paths: The changed paths, as `cfinv.plan_paths` takes them.
             wait: Wait for completion; with ``False``, return once every batch
                 was accepted (which may still mean waiting for capacity).
             timeout: Give up after this long (seconds or ``timedelta``);
                 ``None`` waits as long as it takes.
-            raise_on_timeout: On timeout, raise :class:`~cfinv.InvalidationTimeout`
+            raise_on_timeout: On timeout, raise `InvalidationTimeout`
                 (carrying the partial report); with ``False``, return the
                 partial report (``report.timed_out`` is true).
 
@@ -625,7 +687,7 @@ class Invalidator:
             InvalidPathError: A path is invalid; nothing was sent.
             InvalidationTimeout: The timeout passed first.
             CloudFrontError: A call failed in a way retrying cannot fix
-                (e.g. :class:`~cfinv.AccessDenied`, :class:`~cfinv.NoSuchDistribution`).
+                (e.g. `AccessDenied`, `NoSuchDistribution`).
         """
         limit = None if timeout is None else to_seconds(timeout)
         plan = plan_paths(paths, limits=self.limits)
@@ -646,7 +708,12 @@ class Invalidator:
             try:
                 await asyncio.wait_for(self._execute(run, wait=wait), limit)
             except asyncio.TimeoutError:
-                timed_out = True
+                await self._recover(run)
+                # What the recovery found may be all there was to wait for.
+                timed_out = any(
+                    not (r.is_completed or (not wait and r.invalidation is not None))
+                    for r in run.results
+                )
             report = self._report(run, timed_out=timed_out, waited=wait)
             await self._emit(Finished(self.distribution_id, report=report))
         if timed_out and raise_on_timeout:
@@ -657,6 +724,58 @@ class Invalidator:
             )
             raise InvalidationTimeout(msg, report=report, invalidations=report.invalidations)
         return report
+
+    async def _recover(self, run: _Run) -> None:
+        """
+        After a timeout, find the batches whose create was cut short but happened anyway.
+
+        Without this, a create cut off after CloudFront accepted it would be
+        reported as never sent.  Best effort, at most RECOVERY_TIMEOUT seconds
+        in all: on failure the CallerReference is logged so the invalidation
+        can be found by hand.
+        """
+        if not run.creating:
+            return
+        indexes = sorted(run.creating)
+        lookups = [
+            self._find_by_reference(
+                InvalidationBatch(run.results[i].paths, run.results[i].caller_reference),
+                run.started_at,
+            )
+            for i in indexes
+        ]
+        try:
+            found = await asyncio.wait_for(
+                asyncio.gather(*lookups, return_exceptions=True), RECOVERY_TIMEOUT
+            )
+        except asyncio.TimeoutError:
+            found = [asyncio.TimeoutError("looking it up took too long")] * len(indexes)
+        for index, outcome in zip(indexes, found, strict=True):
+            result = run.results[index]
+            if isinstance(outcome, BaseException):
+                log.warning(
+                    "%s: batch %d may have been created (CallerReference %s): %s",
+                    self.distribution_id,
+                    index,
+                    result.caller_reference,
+                    outcome,
+                )
+                continue
+            if outcome is None:
+                continue
+            if outcome.id not in self._tracker and not outcome.is_completed:
+                self._follow(outcome)
+            self._submitted[outcome.id] = outcome
+            run.results[index] = attrs.evolve(
+                result,
+                invalidation=outcome,
+                submitted_at=outcome.create_time,
+                completed_at=_utcnow() if outcome.is_completed else None,
+                attempts=max(result.attempts, 1),
+            )
+            await self._emit(
+                Submitted(self.distribution_id, batch=index, invalidation=outcome, attempts=1)
+            )
 
     def _report(self, run: _Run, *, timed_out: bool, waited: bool) -> InvalidationReport:
         calls = {
@@ -691,7 +810,7 @@ class Invalidator:
         Args:
             ids: Invalidation ids of this distribution.
             timeout: Give up after this long; ``None`` waits as long as it takes.
-            raise_on_timeout: On timeout raise :class:`~cfinv.InvalidationTimeout`;
+            raise_on_timeout: On timeout raise `InvalidationTimeout`;
                 with ``False`` return them as last seen.
 
         Returns:
@@ -708,18 +827,12 @@ class Invalidator:
         async with self._activity():
 
             async def follow(invalidation_id: str) -> None:
-                if invalidation_id not in self._tracker:
-                    current = await self._retrying(
-                        self._api.get_operation, lambda: self._api.get(invalidation_id)
-                    )
-                    latest[invalidation_id] = current
-                    age = max(0.0, (_utcnow() - current.create_time).total_seconds())
-                    paths = current.batch.paths
-                    future = self._tracker.track(
-                        current, files=paths.files, wildcards=paths.wildcards, ours=False, age=age
-                    )
-                else:
+                if invalidation_id in self._tracker:
                     future = self._tracker.future(invalidation_id)
+                else:
+                    current = await self._get(invalidation_id)
+                    latest[invalidation_id] = current
+                    future = self._follow(current)
                 latest[invalidation_id] = await asyncio.shield(future)
 
             try:
@@ -817,9 +930,9 @@ async def invalidate_many(
 
     Args:
         targets: Distribution id -> its changed paths.
-        wait: As for :meth:`Invalidator.invalidate`.
-        timeout: As for :meth:`Invalidator.invalidate`, per distribution.
-        raise_on_timeout: As for :meth:`Invalidator.invalidate`.
+        wait: As for `Invalidator.invalidate`.
+        timeout: As for `Invalidator.invalidate`, per distribution.
+        raise_on_timeout: As for `Invalidator.invalidate`.
         client: An open aiobotocore CloudFront client to share (never closed by cfinv).
         session: An aiobotocore session to create the shared client from.
         endpoint_url: Where the created client sends requests.
@@ -827,7 +940,7 @@ async def invalidate_many(
         config: The created client's ``AioConfig``.
         pacer: The shared CreateInvalidation pacer (default: 0.5 calls/s, burst 5).
         tenants: Distribution tenant id -> its changed paths, invalidated alongside.
-        **options: Passed to every :class:`Invalidator` (``limits``, ``retry``,
+        **options: Passed to every `Invalidator` (``limits``, ``retry``,
             ``poll``, ``on_event``, ...).
 
     Returns:
@@ -836,7 +949,9 @@ async def invalidate_many(
     Raises:
         InvalidateManyError: Some distributions failed (the others' reports are in it).
     """
-    shared_pacer = pacer if pacer is not None else CreatePacer()
+    if pacer is None:
+        timing = {k: options[k] for k in ("clock", "sleep") if k in options}
+        pacer = CreatePacer(**timing)
     reports: dict[str, InvalidationReport] = {}
     errors: dict[str, BaseException] = {}
     async with contextlib.AsyncExitStack() as stack:
@@ -847,7 +962,7 @@ async def invalidate_many(
 
         async def one(distribution_id: str, paths: Iterable[str], *, tenant: bool) -> None:
             invalidator = Invalidator(
-                distribution_id, client=client, pacer=shared_pacer, tenant=tenant, **options
+                distribution_id, client=client, pacer=pacer, tenant=tenant, **options
             )
             try:
                 reports[distribution_id] = await invalidator.invalidate(

@@ -129,7 +129,7 @@ class Paths:
 
     ``quantity`` is derived from ``items``, so the two can never disagree (the
     cause of CloudFront's ``InconsistentQuantities`` error).  Items are kept as
-    given: use :func:`cfinv.plan_paths` to normalise them.
+    given: use `cfinv.plan_paths` to normalise them.
 
     Attributes:
         items: The paths (and ``#tag`` items), in order.
@@ -206,17 +206,33 @@ class InvalidationBatch:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> InvalidationBatch:
-        """Build from botocore's ``InvalidationBatch`` structure."""
+        """
+        Build from botocore's ``InvalidationBatch`` structure.
+
+        Args:
+            data: A mapping with ``Paths`` and ``CallerReference``.
+
+        Raises:
+            ValueError: ``Paths.Quantity`` disagrees with ``Paths.Items``.
+        """
         return cls(Paths.from_api(data["Paths"]), str(data["CallerReference"]))
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """Return the JSON the AWS CLI reads for ``--invalidation-batch``."""
+        """
+        Return the JSON the AWS CLI reads for ``--invalidation-batch``.
+
+        Args:
+            indent: Passed to `json.dumps` (``None``: one line).
+        """
         return json.dumps(self.to_api(), indent=indent, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> InvalidationBatch:
         """
         Parse the JSON the AWS CLI reads for ``--invalidation-batch``.
+
+        Args:
+            text: The JSON document.
 
         Raises:
             ValueError: Not valid JSON, or not an ``InvalidationBatch``.
@@ -309,7 +325,13 @@ class Invalidation:
         Accepts botocore's ``create_invalidation`` / ``get_invalidation``
         response (``{"Location": ..., "Invalidation": {...}}``), the bare inner
         ``Invalidation`` structure, and the AWS CLI's JSON output parsed with
-        :func:`json.loads` (``CreateTime`` as text).
+        `json.loads` (``CreateTime`` as text).
+
+        Args:
+            response: The response, or its ``Invalidation`` part.
+
+        Raises:
+            KeyError: A required field is missing.
         """
         inner = response.get("Invalidation", response)
         location = response.get("Location")
@@ -342,13 +364,21 @@ class Invalidation:
         return outer
 
     def to_json(self, *, indent: int | None = 4) -> str:
-        """Return :meth:`to_api` as JSON, indented as the AWS CLI's ``--output json``."""
+        """
+        Return `to_api` as JSON, indented as the AWS CLI's ``--output json``.
+
+        Args:
+            indent: Passed to `json.dumps` (4, as the AWS CLI).
+        """
         return json.dumps(self.to_api(), indent=indent, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Invalidation:
         """
         Parse the AWS CLI's JSON output of ``create-invalidation`` / ``get-invalidation``.
+
+        Args:
+            text: The JSON document.
 
         Raises:
             ValueError: Not valid JSON, or not an invalidation.
@@ -377,7 +407,12 @@ class InvalidationSummary:
 
     @classmethod
     def from_api(cls, item: Mapping[str, Any]) -> InvalidationSummary:
-        """Build from an item of botocore's ``InvalidationList.Items``."""
+        """
+        Build from an item of botocore's ``InvalidationList.Items``.
+
+        Args:
+            item: A mapping with ``Id``, ``Status`` and ``CreateTime``.
+        """
         return cls(
             id=str(item["Id"]),
             status=InvalidationStatus(item["Status"]),

@@ -3,8 +3,8 @@ Client-side pacing of CreateInvalidation calls.
 
 CloudFront allows about one CreateInvalidation every two seconds per AWS
 account, with short bursts; faster callers get ``Throttling``.  A
-:class:`CreatePacer` is a token bucket that makes callers wait their turn
-instead.  Share one pacer between every :class:`~cfinv.Invalidator` of an
+`CreatePacer` is a token bucket that makes callers wait their turn
+instead.  Share one pacer between every `Invalidator` of an
 account (``invalidate_many`` does this for you).
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import TYPE_CHECKING
+
+from cfinv._loop import LoopLocal
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -26,7 +28,7 @@ class CreatePacer:
 
     Waiters are served first come, first served.  After CloudFront answered
     ``Throttling`` anyway (another tool on the same account, say),
-    :meth:`penalize` empties the bucket so every waiter backs off together.
+    `penalize` empties the bucket so every waiter backs off together.
 
     Args:
         rate: Calls per second on average (CloudFront's 0.5 by default).
@@ -55,7 +57,7 @@ class CreatePacer:
         self._sleep = sleep
         self._tokens = float(burst)
         self._updated = clock()
-        self._lock = asyncio.Lock()
+        self._lock = LoopLocal(asyncio.Lock)
 
     def __repr__(self) -> str:
         return f"CreatePacer(rate={self.rate}, burst={self.burst})"
@@ -73,7 +75,7 @@ class CreatePacer:
             The seconds spent waiting.
         """
         waited = 0.0
-        async with self._lock:
+        async with self._lock.get():
             while True:
                 self._refill()
                 if self._tokens >= 1.0:

@@ -178,6 +178,10 @@ def covers(wildcard: str, path: str) -> bool:
     covered by a path; two tags cover each other when they are equal ignoring
     case.  Both arguments are taken as normalised.
 
+    Args:
+        wildcard: A path that may end in ``*`` (or a ``#tag``).
+        path: The path (or ``#tag``) that may be covered.
+
     >>> covers("/img/*", "/img/b/c.png")
     True
     >>> covers("/img/*", "/img")
@@ -198,11 +202,11 @@ def _successor(prefix: str) -> str:
 @attrs.frozen
 class Plan:
     """
-    What :func:`plan_paths` decided: the batches to send, and what it dropped.
+    What `plan_paths` decided: the batches to send, and what it dropped.
 
     Every input path is accounted for: it is in a batch (possibly after
     normalisation), a duplicate of one that is, or covered by a wildcard that
-    is (see :attr:`covered`).
+    is (see `covered`).
 
     Attributes:
         batches: The batches to send, each within the limits, in a
@@ -244,7 +248,7 @@ class Plan:
         Return the wildcard of this plan that covers ``path``, if any.
 
         Args:
-            path: A path as given to :func:`plan_paths` (it is normalised).
+            path: A path as given to `plan_paths` (it is normalised).
         """
         normalized = normalize_path(path, limits=self.limits)
         for wildcard in self.covered:
@@ -329,7 +333,7 @@ def plan_paths(paths: Iterable[str], *, limits: Limits = _DEFAULT_LIMITS) -> Pla
     """
     Normalise, validate, deduplicate and chunk paths into batches within ``limits``.
 
-    1. Every path goes through :func:`normalize_path`; all invalid ones are
+    1. Every path goes through `normalize_path`; all invalid ones are
        collected and raised together.
     2. Exact duplicates (after normalisation) are dropped.
     3. Every path that a wildcard of the same input covers is dropped (also a
@@ -342,11 +346,11 @@ def plan_paths(paths: Iterable[str], *, limits: Limits = _DEFAULT_LIMITS) -> Pla
     The result depends only on the set of paths given, not on their order.
 
     Args:
-        paths: The changed paths, in any form :func:`normalize_path` accepts.
+        paths: The changed paths, in any form `normalize_path` accepts.
         limits: The per-batch limits (CloudFront's quotas by default).
 
     Returns:
-        The :class:`Plan`.
+        The `Plan`.
 
     Raises:
         InvalidPathError: One or more paths are invalid (all are listed).

@@ -71,7 +71,13 @@ class RetryPolicy:
     deadline: float = attrs.field(default=60.0, converter=to_seconds, validator=_nonneg)
 
     def backoff(self, failed_attempt: int, rng: random.Random) -> float:
-        """The pause after ``failed_attempt`` (1 for the first call) failed."""
+        """
+        The pause after attempt ``failed_attempt`` failed.
+
+        Args:
+            failed_attempt: The attempt that failed, 1 for the first call.
+            rng: The random source of the jitter.
+        """
         ceiling = min(self.max_backoff, self.initial * 2 ** (failed_attempt - 1))
         return rng.uniform(0.0, ceiling)
 
@@ -129,11 +135,22 @@ class PollPolicy:
     learn: bool = True
 
     def first_delay(self, rng: random.Random) -> float:
-        """Seconds from creation to the first poll, when nothing was learned yet."""
+        """
+        Seconds from creation to the first poll, when nothing was learned yet.
+
+        Args:
+            rng: The random source of the jitter.
+        """
         return self.first * (1.0 + rng.uniform(0.0, self.jitter))
 
     def next_delay(self, age: float, rng: random.Random) -> float:
-        """Seconds from a poll that found the invalidation ``age`` seconds old and in progress."""
+        """
+        Seconds until the next poll, after one that found the invalidation in progress.
+
+        Args:
+            age: Seconds since the invalidation was created, at that poll.
+            rng: The random source of the jitter.
+        """
         pause = min(self.max_interval, max(self.min_interval, self.growth * age))
         return pause * (1.0 + rng.uniform(0.0, self.jitter))
 

@@ -298,19 +298,15 @@ def test_generate_yaml_input_skeleton_round_trips(
 def test_cloudfront_prefix_is_accepted(
     capsys: pytest.CaptureFixture[str], emu: CloudFrontEmulator
 ) -> None:
-    """`cfinv cloudfront create-invalidation ...` works as typed for `aws`."""
+    """`cfinv [globals] cloudfront <command> ...` works as typed for `aws`."""
     dist = emu.create_distribution()
-    code, _, _ = run(
-        capsys,
-        "cloudfront",
-        "create-invalidation",
-        "--distribution-id",
-        dist,
-        "--paths",
-        "/a",
-        emu=emu,
-    )
+    argv = ("cloudfront", "create-invalidation", "--distribution-id", dist, "--paths", "/a")
+    code, _, _ = run(capsys, *argv, emu=emu)
     assert code == 0
+    argv = ("--output", "text", "cloudfront", "list-invalidations", "--distribution-id", dist)
+    code, out, _ = run(capsys, *argv, emu=emu)
+    assert code == 0
+    assert out.startswith("ITEMS\t")
 
 
 # --- output formats, query, errors --------------------------------------------------------
@@ -353,6 +349,29 @@ def test_query(capsys: pytest.CaptureFixture[str], emu: CloudFrontEmulator) -> N
         emu=emu,
     )
     assert (code, out) == (0, "/a\t/b\n")
+
+
+def test_text_output_of_a_mixed_list(
+    capsys: pytest.CaptureFixture[str], emu: CloudFrontEmulator
+) -> None:
+    """A query mixing values and objects prints every element (where the AWS CLI fails)."""
+    dist = emu.create_distribution()
+    created = emu.create_invalidation(dist, ["/a"])
+    code, out, _ = run(
+        capsys,
+        "get-invalidation",
+        "--distribution-id",
+        dist,
+        "--id",
+        created.id,
+        "--output",
+        "text",
+        "--query",
+        "[Invalidation.Id, Invalidation.InvalidationBatch.Paths]",
+        emu=emu,
+    )
+    assert code == 0
+    assert out.splitlines() == [created.id, "1", "ITEMS\t/a"]
 
 
 def test_bad_query_is_a_usage_error(
@@ -486,7 +505,7 @@ def test_accepted_compatibility_options(
         "--cli-read-timeout",
         "5",
         "--region",
-        "eu-west-1",
+        "us-east-1",
         emu=emu,
     )
     assert code == 0

@@ -476,6 +476,18 @@ async def test_bad_credentials_are_refused(
     assert type(map_client_error(info.value)).__name__ == expected
 
 
+async def test_requests_signed_for_another_region_are_refused(emulator: CloudFrontEmulator) -> None:
+    """CloudFront is global: a signature scoped to another region does not verify."""
+    dist = emulator.create_distribution()
+    kwargs = {**emulator.client_kwargs(), "region_name": "eu-west-1"}
+    async with get_session().create_client("cloudfront", config=client_config(), **kwargs) as cf:
+        with pytest.raises(ClientError) as info:
+            await cf.list_invalidations(DistributionId=dist)
+    status, code, message = error_of(info)
+    assert (403, "SignatureDoesNotMatch") == (status, code)
+    assert "eu-west-1" in message
+
+
 async def test_unsigned_requests_are_refused(emulator: CloudFrontEmulator) -> None:
     """No signature at all is 403 MissingAuthenticationToken."""
     dist = emulator.create_distribution()

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 
 from cfinv import (
     AccessDenied,
+    CallerReferenceConflict,
     Completed,
     CreatePacer,
     Event,
@@ -25,6 +26,7 @@ from cfinv import (
     InvalidPathError,
     Limits,
     NoSuchDistribution,
+    NoSuchInvalidation,
     PollPolicy,
     Retrying,
     RetryPolicy,
@@ -390,7 +392,7 @@ async def test_invalid_paths_send_nothing(emu: CloudFrontEmulator) -> None:
 
 async def test_unknown_distribution_fails_fast(emu: CloudFrontEmulator) -> None:
     """NoSuchDistribution is not retried: one call, a typed error naming the code."""
-    with pytest.raises(NoSuchDistribution):
+    with pytest.raises(NoSuchDistribution, match="distribution ENOSUCHDIST1234"):
         await invalidator(emu, "ENOSUCHDIST1234").invalidate(["/a"])
     assert len(emu.calls) == 1
 
@@ -429,6 +431,20 @@ async def test_timeout_raises_with_a_partial_report() -> None:
         (created,) = emu.invalidations(dist)
         assert [created.id] == [i.id for i in report.invalidations]
         assert isinstance(info.value, TimeoutError)
+
+
+async def test_timeout_during_a_create_still_reports_what_it_created() -> None:
+    """A create cut off by the timeout after CloudFront acted is found and reported, not lost."""
+    async with CloudFrontEmulator(latency=30, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        emu.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=1.0)
+        inv = invalidator(emu, dist)
+        report = await inv.invalidate(["/a"], timeout=0.4, raise_on_timeout=False)
+        (created,) = emu.invalidations(dist)
+        assert report.timed_out
+        assert [created.id] == [i.id for i in report.invalidations]
+        assert [created.id] == [i.id for i in inv.submitted]
+        assert report.unsent == ()
 
 
 async def test_soft_timeout_returns_the_partial_report_and_wait_resumes() -> None:
@@ -474,7 +490,9 @@ async def test_wait_on_invalidations_created_elsewhere(emu: CloudFrontEmulator) 
 async def test_wait_on_an_unknown_id_names_it(emu: CloudFrontEmulator) -> None:
     """An unknown invalidation id is a typed error, not a hang."""
     dist = emu.create_distribution()
-    with pytest.raises(Exception, match="NoSuchInvalidation"):
+    with pytest.raises(
+        NoSuchInvalidation, match=f"distribution {dist}, invalidation INOSUCHINVALID"
+    ):
         await invalidator(emu, dist).wait(["INOSUCHINVALID"])
 
 
@@ -636,3 +654,90 @@ async def test_against_moto_server() -> None:
     assert report.invalidations[0].status is InvalidationStatus.COMPLETED
     assert len(completed) == 1  # reported, though complete when created: nothing was polled
     assert completed[0].seconds == 0
+
+
+# --- robustness: concurrency, lifecycle, event loops ------------------------------------------
+
+
+async def test_failing_polls_do_not_strand_other_calls(emu: CloudFrontEmulator) -> None:
+    """Status calls failing past the retry policy postpone polling; nobody hangs or fails."""
+    dist = emu.create_distribution()
+    emu.inject(FaultKind.SERVICE_UNAVAILABLE, operation="GetInvalidation", count=3)
+    emu.inject(FaultKind.SERVICE_UNAVAILABLE, operation="ListInvalidations", count=1)
+    retry = RetryPolicy(attempts=2, initial=0.01, max_backoff=0.01, deadline=1)
+    async with invalidator(emu, dist, retry=retry) as inv:
+        first, second = await asyncio.wait_for(
+            asyncio.gather(inv.invalidate(["/a"]), inv.invalidate(["/b"])), 10
+        )
+    assert first.completed
+    assert second.completed
+
+
+async def test_slow_event_callback_cut_by_timeout_leaks_no_budget(emu: CloudFrontEmulator) -> None:
+    """A timeout during a slow on_event leaves the budget whole for the next call."""
+    dist = emu.create_distribution()
+
+    async def slow(event: Event) -> None:
+        if isinstance(event, Submitted):
+            await asyncio.sleep(0.5)
+
+    async with invalidator(emu, dist, on_event=slow, limits=Limits(files=2)) as inv:
+        report = await inv.invalidate(["/a", "/b"], timeout=0.2, raise_on_timeout=False)
+        assert len(report.invalidations) == 1  # created before the callback was cut off
+        again = await inv.invalidate(["/c", "/d"], timeout=5)
+    assert again.completed
+
+
+async def test_concurrent_first_calls_open_one_client(emu: CloudFrontEmulator) -> None:
+    """Without `async with`, simultaneous first calls share one client, closed at the end."""
+    dist = emu.create_distribution()
+    opened: list[object] = []
+
+    class CountingSession(AioSession):
+        def create_client(self, *args: Any, **kwargs: Any) -> Any:
+            opened.append(args)
+            return super().create_client(*args, **kwargs)
+
+    inv = invalidator(emu, dist, session=CountingSession())
+    reports = await asyncio.gather(*(inv.invalidate([f"/{n}"]) for n in range(3)))
+    assert all(r.completed for r in reports)
+    assert len(opened) == 1
+    assert inv._client is None
+
+
+async def test_leaving_async_with_fails_a_running_call(emu: CloudFrontEmulator) -> None:
+    """A call still running when its `async with` ends fails clearly instead of hanging."""
+    dist = emu.create_distribution()
+    inv = invalidator(emu, dist)
+    async with inv:
+        task = asyncio.create_task(inv.invalidate(["/a"]))
+        await asyncio.sleep(0.05)
+    with pytest.raises(InvalidatorClosed):
+        await asyncio.wait_for(task, 5)
+
+
+async def test_conflict_with_other_paths_on_retry_is_not_mistaken_for_success() -> None:
+    """A reused reference whose invalidation holds other paths is a conflict, even on a retry."""
+    async with CloudFrontEmulator(latency=0.05, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        emu.create_invalidation(dist, ["/x"], caller_reference="release-42")
+        emu.inject(FaultKind.SERVICE_UNAVAILABLE, operation="CreateInvalidation")
+        inv = invalidator(emu, dist, caller_reference=lambda _: "release-42")
+        with pytest.raises(CallerReferenceConflict, match="release-42"):
+            await inv.invalidate(["/y"])
+        assert [i.batch.paths.items for i in emu.invalidations(dist)] == [("/x",)]
+
+
+def test_an_invalidator_and_pacer_survive_several_event_loops() -> None:
+    """Kept across asyncio.run() calls (as in a module-level object), they keep working."""
+    with CloudFrontEmulator(latency=0.05, rate_limits=None) as emu:
+        dist = emu.create_distribution()
+        pacer = CreatePacer(FAST_PACER_RATE, 1)
+        inv = Invalidator(dist, endpoint_url=emu.endpoint_url, poll=FAST_POLL, pacer=pacer)
+        for n in range(3):
+            report = asyncio.run(inv.invalidate([f"/{n}", f"/{n}b"]))
+            assert report.completed
+            async_wait = inv.invalidate([f"/w{n}"], wait=False)
+            (submitted,) = asyncio.run(async_wait).invalidations
+            (done,) = asyncio.run(inv.wait([submitted.id]))
+            assert done.is_completed

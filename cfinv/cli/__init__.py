@@ -118,9 +118,29 @@ def _run(args: argparse.Namespace) -> int:
     raise UsageError(msg)
 
 
+# Global options that take a value: the token after them is not the command.
+_VALUE_OPTIONS = {
+    "--endpoint-url",
+    "--output",
+    "--query",
+    "--profile",
+    "--region",
+    "--color",
+    "--ca-bundle",
+    "--cli-read-timeout",
+    "--cli-connect-timeout",
+    "--cli-binary-format",
+}
+
+
 def _first_command(argv: Sequence[str]) -> int | None:
+    skip_next = False
     for index, token in enumerate(argv):
-        if not token.startswith("-"):
+        if skip_next:
+            skip_next = False
+        elif token.startswith("-"):
+            skip_next = token in _VALUE_OPTIONS
+        else:
             return index
     return None
 
@@ -128,9 +148,10 @@ def _first_command(argv: Sequence[str]) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``cfinv``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["cloudfront"]:
-        argv = argv[1:]  # `cfinv cloudfront create-invalidation ...`, as typed for `aws`
     index = _first_command(argv)
+    if index is not None and argv[index] == "cloudfront":
+        del argv[index]  # `cfinv cloudfront create-invalidation ...`, as typed for `aws`
+        index = _first_command(argv)
     if index is not None and argv[index] == "serve":
         from cfinv.testing.__main__ import main as serve
 

@@ -65,9 +65,11 @@ def _text_list(items: list[Any], out: list[str], identifier: str | None) -> None
     if not items:
         return
     if any(isinstance(el, dict) for el in items):
-        keys = sorted({k for el in items for k, v in el.items() if _is_scalar(v)})
+        dicts = [el for el in items if isinstance(el, dict)]
+        keys = sorted({k for el in dicts for k, v in el.items() if _is_scalar(v)})
         for element in items:
-            _text(element, out, identifier, keys)
+            # The AWS CLI fails on a list mixing objects and other values; print them instead.
+            _text(element, out, identifier, keys if isinstance(element, dict) else None)
         return
     scalars = [el for el in items if _is_scalar(el)]
     others = [el for el in items if not _is_scalar(el)]
@@ -347,7 +349,7 @@ class Printer:
     Prints responses in the chosen ``--output`` format, applying ``--query``.
 
     Args:
-        output: One of :data:`OUTPUT_FORMATS`.
+        output: One of `OUTPUT_FORMATS`.
         query: A compiled JMESPath expression, or None.
         color: ``on``, ``off`` or ``auto`` (colour only matters for tables).
         stream: Where to print (stdout by default).

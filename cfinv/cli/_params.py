@@ -176,7 +176,7 @@ def parse_structure(value: str, shape: dict[str, Any], option: str) -> dict[str,
     """
     A structure parameter as the AWS CLI reads it: JSON (starting with ``{``) or shorthand.
 
-    ``file://`` must already be resolved (see :func:`load_value`).
+    ``file://`` must already be resolved (see `load_value`).
     """
     if value.lstrip().startswith("{"):
         try:

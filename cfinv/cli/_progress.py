@@ -75,7 +75,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
 
 class Progress:
-    """A display; use as a context manager, feed it events with :meth:`__call__`."""
+    """A display; use as a context manager, feed it events with `__call__`."""
 
     def __enter__(self) -> Progress:
         return self

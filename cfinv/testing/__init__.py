@@ -4,7 +4,7 @@ Test support for code that invalidates CloudFront: a wire-accurate local emulato
 ``CloudFrontEmulator`` serves CloudFront's invalidation API over real HTTP on
 ``127.0.0.1``, with CloudFront's limits, caller-reference rules, create rate,
 SigV4 checks and injectable faults.  Point any AWS client at
-:attr:`CloudFrontEmulator.endpoint_url`.  The pytest plugin (installed with
+`CloudFrontEmulator.endpoint_url`.  The pytest plugin (installed with
 cfinv) provides the ``cloudfront_emulator`` fixture, and ``python -m
 cfinv.testing`` runs the emulator standalone.
 """

@@ -1,8 +1,8 @@
 """
 The emulator's in-memory CloudFront: distributions, tenants, invalidations and rules.
 
-No HTTP here: the server turns requests into calls on :class:`Backend` and its
-:class:`ApiError` into CloudFront's error responses.  Every method takes the
+No HTTP here: the server turns requests into calls on `Backend` and its
+`ApiError` into CloudFront's error responses.  Every method takes the
 lock, because tests read the state from another thread while the server runs.
 """
 
@@ -102,7 +102,12 @@ class EmulatedInvalidation:
     complete_time: dt.datetime
 
     def status_at(self, now: dt.datetime) -> InvalidationStatus:
-        """Its status at ``now``."""
+        """
+        Its status at a moment.
+
+        Args:
+            now: The moment (timezone-aware).
+        """
         if now < self.complete_time:
             return InvalidationStatus.IN_PROGRESS
         return InvalidationStatus.COMPLETED

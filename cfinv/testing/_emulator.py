@@ -132,12 +132,12 @@ class CloudFrontEmulator:
 
     Args:
         host: The address to listen on.
-        port: The port; 0 picks a free one (see :attr:`endpoint_url`).
+        port: The port; 0 picks a free one (see `endpoint_url`).
         latency: Seconds an invalidation stays ``InProgress``: a number, a
             ``timedelta``, or a callable returning seconds for each new
             invalidation (e.g. a seeded ``random.uniform``).
         limits: In-progress and per-batch limits (CloudFront's by default).
-        rate_limits: Operation name -> :class:`RateLimit`; over it the call
+        rate_limits: Operation name -> `RateLimit`; over it the call
             gets 400 ``Throttling`` "Rate exceeded".  ``None`` switches rate
             limiting off.
         conflict_code: How a caller reference reused with other paths is
@@ -288,7 +288,7 @@ class CloudFrontEmulator:
         self._thread, self._thread_loop = thread, loop
 
     def stop_thread(self) -> None:
-        """Stop a server started with :meth:`start_in_thread`."""
+        """Stop a server started with `start_in_thread`."""
         thread, loop = self._thread, self._thread_loop
         if thread is None or loop is None:
             return
@@ -323,7 +323,12 @@ class CloudFrontEmulator:
         return self._backend.add_target(TargetKind.DISTRIBUTION, distribution_id)
 
     def create_distribution_tenant(self, tenant_id: str | None = None) -> str:
-        """Create a distribution tenant and return its id (``dt_...`` by default)."""
+        """
+        Create a distribution tenant and return its id.
+
+        Args:
+            tenant_id: The id to use; by default a new one of the form ``dt_...``.
+        """
         return self._backend.add_target(TargetKind.TENANT, tenant_id)
 
     def create_invalidation(
@@ -379,7 +384,7 @@ class CloudFrontEmulator:
             operation: Only calls of this operation (e.g. ``"CreateInvalidation"``);
                 ``None`` matches every call.
             count: How many calls to affect.
-            delay: For :attr:`FaultKind.DELAY`, the seconds to hold the reply.
+            delay: For `FaultKind.DELAY`, the seconds to hold the reply.
         """
         if count < 1:
             msg = f"count must be >= 1, got {count}"
@@ -404,7 +409,7 @@ class CloudFrontEmulator:
             seed: Seeds the choice, so a failing run can be replayed.
             kinds: The faults to choose from, uniformly.
             operations: Only calls of these operations; ``None`` matches all.
-            delay: For :attr:`FaultKind.DELAY`, the seconds to hold the reply.
+            delay: For `FaultKind.DELAY`, the seconds to hold the reply.
         """
         if not 0.0 <= rate <= 1.0:
             msg = f"rate must be between 0 and 1, got {rate}"
@@ -425,17 +430,38 @@ class CloudFrontEmulator:
             self._random_faults = None
 
     def complete(self, invalidation_id: str | None = None) -> None:
-        """Mark one invalidation (or all, with ``None``) ``Completed`` now."""
+        """
+        Mark invalidations ``Completed`` now, as if CloudFront had finished early.
+
+        Args:
+            invalidation_id: The one to complete; ``None`` completes every one.
+        """
         self._backend.complete(invalidation_id)
 
     # --- introspection ------------------------------------------------------------
 
     def invalidations(self, distribution_id: str) -> tuple[EmulatedInvalidation, ...]:
-        """Every invalidation of a distribution, oldest first, with batch and times."""
+        """
+        Every invalidation of a distribution, oldest first, with batch and times.
+
+        Args:
+            distribution_id: The distribution.
+
+        Raises:
+            ApiError: No such distribution.
+        """
         return self._backend.invalidations(TargetKind.DISTRIBUTION, distribution_id)
 
     def tenant_invalidations(self, tenant_id: str) -> tuple[EmulatedInvalidation, ...]:
-        """Every invalidation of a distribution tenant, oldest first."""
+        """
+        Every invalidation of a distribution tenant, oldest first.
+
+        Args:
+            tenant_id: The distribution tenant.
+
+        Raises:
+            ApiError: No such distribution tenant.
+        """
         return self._backend.invalidations(TargetKind.TENANT, tenant_id)
 
     @property

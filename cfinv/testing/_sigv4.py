@@ -151,6 +151,11 @@ def verify(  # noqa: PLR0911 - one return per refusal AWS distinguishes
             "SignatureDoesNotMatch",
             f"Credential should be scoped to correct service: '{service}'.",
         )
+    if region != "us-east-1":  # CloudFront is global: always signed for us-east-1
+        return AuthFailure(
+            "SignatureDoesNotMatch",
+            f"Credential should be scoped to a valid region, not '{region}'.",
+        )
     amz_date = (request.headers.get("x-amz-date") or [""])[0]
     try:
         signed_at = dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)

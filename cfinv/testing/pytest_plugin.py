@@ -1,9 +1,9 @@
 """
 The pytest plugin cfinv installs: the ``cloudfront_emulator`` fixture.
 
-The fixture runs a :class:`~cfinv.testing.CloudFrontEmulator` in a background
+The fixture runs a `CloudFrontEmulator` in a background
 thread for one test, so it serves synchronous tests, asyncio tests and
-subprocesses alike.  Options come from the ``cloudfront_emulator`` marker::
+subprocesses alike.  Options come from the ``cloudfront_emulator`` marker:
 
     @pytest.mark.cloudfront_emulator(latency=0.2, conflict_code="documented")
     def test_deploy(cloudfront_emulator): ...

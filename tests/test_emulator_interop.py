@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,6 +14,7 @@ from aiobotocore.session import get_session
 
 from cfinv.testing import CloudFrontEmulator
 from tests.conftest import client_config
+from tests.moto_support import moto_distribution
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -157,34 +157,6 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
-
-
-async def moto_distribution(cf: CloudFrontClient) -> str:
-    origin: Any = {
-        "Id": "origin",
-        "DomainName": "example.com",
-        "CustomOriginConfig": {
-            "HTTPPort": 80,
-            "HTTPSPort": 443,
-            "OriginProtocolPolicy": "https-only",
-        },
-    }
-    created = await cf.create_distribution(
-        DistributionConfig={
-            "CallerReference": f"parity-{uuid.uuid4()}",  # moto's state is per process
-            "Comment": "",
-            "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [origin]},
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "origin",
-                "ViewerProtocolPolicy": "allow-all",
-                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                "MinTTL": 0,
-                "TrustedSigners": {"Enabled": False, "Quantity": 0},
-            },
-        }
-    )
-    return created["Distribution"]["Id"]
 
 
 def shape(value: Any) -> Any:

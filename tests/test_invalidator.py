@@ -627,7 +627,7 @@ async def test_against_moto_server() -> None:
     """Moto answers COMPLETED at once; invalidate() of a small batch completes."""
     from moto.server import ThreadedMotoServer
 
-    from tests.test_emulator_interop import moto_distribution
+    from tests.moto_support import moto_distribution
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

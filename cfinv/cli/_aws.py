@@ -23,6 +23,7 @@ from cfinv.cli._params import INVALIDATION_BATCH, load_value, parse_structure, s
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
 __all__ = ["run_aws_command"]
 
@@ -92,17 +93,50 @@ def make_printer(args: argparse.Namespace, session: Any = None) -> Printer:
     return Printer(output_format(args, session), query, args.color)
 
 
-def _session(args: argparse.Namespace) -> Any:
-    import botocore.session
+def open_session(args: argparse.Namespace, factory: Callable[..., Any]) -> Any:
+    """A botocore or aiobotocore session for ``--profile`` (and ``--debug``)."""
     from botocore.exceptions import ProfileNotFound
 
     try:
-        session = botocore.session.Session(profile=args.profile)
+        session = factory(profile=args.profile)
         session.get_scoped_config()  # fails now, not later, for an unknown profile
     except ProfileNotFound as exc:
         raise UsageError(str(exc), code="config") from None
     if args.debug:
         session.set_debug_logger("botocore")
+    return session
+
+
+def client_settings(
+    args: argparse.Namespace, session: Any, config_class: Callable[..., Any], **config: Any
+) -> dict[str, Any]:
+    """``create_client`` keyword arguments for the AWS CLI's global options."""
+    import botocore
+
+    if args.cli_read_timeout is not None:
+        config["read_timeout"] = args.cli_read_timeout or None
+    if args.cli_connect_timeout is not None:
+        config["connect_timeout"] = args.cli_connect_timeout or None
+    if args.no_sign_request:
+        config["signature_version"] = botocore.UNSIGNED
+    verify: bool | str | None = None
+    if args.no_verify_ssl:
+        verify = False
+    elif args.ca_bundle:
+        verify = args.ca_bundle
+    return {
+        # CloudFront is global: without a configured region, sign for us-east-1.
+        "region_name": args.region or session.get_config_variable("region") or "us-east-1",
+        "endpoint_url": args.endpoint_url,
+        "verify": verify,
+        "config": config_class(**config),
+    }
+
+
+def _session(args: argparse.Namespace) -> Any:
+    import botocore.session
+
+    session = open_session(args, botocore.session.Session)
     # Timestamps are printed as CloudFront sent them, as the AWS CLI does.
     session.get_component("response_parser_factory").set_parser_defaults(
         timestamp_parser=lambda value: value
@@ -111,29 +145,9 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _client(args: argparse.Namespace, session: Any) -> Any:
-    import botocore
     from botocore.config import Config
 
-    options: dict[str, Any] = {}
-    if args.cli_read_timeout is not None:
-        options["read_timeout"] = args.cli_read_timeout or None
-    if args.cli_connect_timeout is not None:
-        options["connect_timeout"] = args.cli_connect_timeout or None
-    if args.no_sign_request:
-        options["signature_version"] = botocore.UNSIGNED
-    verify: bool | str | None = None
-    if args.no_verify_ssl:
-        verify = False
-    elif args.ca_bundle:
-        verify = args.ca_bundle
-    region = args.region or session.get_config_variable("region") or "us-east-1"
-    return session.create_client(
-        "cloudfront",
-        region_name=region,
-        endpoint_url=args.endpoint_url,
-        verify=verify,
-        config=Config(**options),
-    )
+    return session.create_client("cloudfront", **client_settings(args, session, Config))
 
 
 def _input_file(args: argparse.Namespace) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cfinv.cli._aws import make_printer
+from cfinv.cli._aws import client_settings, make_printer, open_session
 from cfinv.cli._errors import UsageError
 from cfinv.cli._progress import make_progress
 from cfinv.errors import InvalidateManyError
@@ -72,36 +72,14 @@ def _dry_run(args: argparse.Namespace, paths: list[str], targets: list[str]) -> 
 @contextlib.asynccontextmanager
 async def cli_client(args: argparse.Namespace) -> AsyncIterator[Any]:
     """An aiobotocore client honouring the AWS CLI's global options; cfinv does the retrying."""
-    import botocore
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
-    from botocore.exceptions import ProfileNotFound
 
-    try:
-        session = AioSession(profile=args.profile)
-        session.get_scoped_config()
-    except ProfileNotFound as exc:
-        raise UsageError(str(exc), code="config") from None
-    options: dict[str, Any] = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
-    if args.cli_read_timeout is not None:
-        options["read_timeout"] = args.cli_read_timeout or None
-    if args.cli_connect_timeout is not None:
-        options["connect_timeout"] = args.cli_connect_timeout or None
-    if args.no_sign_request:
-        options["signature_version"] = botocore.UNSIGNED
-    verify: bool | str | None = None
-    if args.no_verify_ssl:
-        verify = False
-    elif args.ca_bundle:
-        verify = args.ca_bundle
-    region = args.region or session.get_config_variable("region") or "us-east-1"
-    async with session.create_client(
-        "cloudfront",
-        region_name=region,
-        endpoint_url=args.endpoint_url,
-        verify=verify,
-        config=AioConfig(**options),
-    ) as client:
+    session = open_session(args, AioSession)
+    settings = client_settings(
+        args, session, AioConfig, retries={"total_max_attempts": 1, "mode": "standard"}
+    )
+    async with session.create_client("cloudfront", **settings) as client:
         yield client
 
 

@@ -20,10 +20,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
+
+# Run as a script from anywhere: the repository root holds the shared test helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.moto_support import moto_distribution
 
 if TYPE_CHECKING:
     from types_aiobotocore_cloudfront import CloudFrontClient
@@ -59,35 +64,6 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
             return
     msg = f"server at {url} did not come up"
     raise RuntimeError(msg)
-
-
-async def moto_distribution(cf: CloudFrontClient, tag: str) -> str:
-    """Create a minimal distribution in moto."""
-    origin: Any = {
-        "Id": "o",
-        "DomainName": "example.com",
-        "CustomOriginConfig": {
-            "HTTPPort": 80,
-            "HTTPSPort": 443,
-            "OriginProtocolPolicy": "https-only",
-        },
-    }
-    created = await cf.create_distribution(
-        DistributionConfig={
-            "CallerReference": f"bench-{tag}",
-            "Comment": "",
-            "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [origin]},
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "o",
-                "ViewerProtocolPolicy": "allow-all",
-                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                "MinTTL": 0,
-                "TrustedSigners": {"Enabled": False, "Quantity": 0},
-            },
-        }
-    )
-    return created["Distribution"]["Id"]
 
 
 async def workload(
@@ -130,7 +106,7 @@ async def measure(url: str, dist: str | None, requests: int, concurrency: int, t
     async with get_session().create_client(
         "cloudfront", endpoint_url=url, config=config, **CREDENTIALS
     ) as cf:
-        dist = dist or await moto_distribution(cf, tag)
+        dist = dist or await moto_distribution(cf)
         start = time.perf_counter()
         done = await workload(cf, dist, requests, concurrency, tag)
         return done / (time.perf_counter() - start)

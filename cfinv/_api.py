@@ -31,6 +31,20 @@ def _wire_batch(batch: InvalidationBatch) -> InvalidationBatchTypeDef:
     return cast("InvalidationBatchTypeDef", batch.to_api())
 
 
+def max_items_param(client: Any, operation: str, value: int | str) -> int | str:  # noqa: ANN401
+    """
+    ``MaxItems`` in the type the client's model wants.
+
+    The model types it as a string for ListInvalidations (in most botocore
+    releases) and as an integer for the tenant variant.
+    """
+    model = client.meta.service_model.operation_model(operation)
+    member = model.input_shape.members.get("MaxItems") if model.input_shape else None
+    if member is not None and member.type_name == "string":
+        return str(value)
+    return int(value)
+
+
 class CloudFrontApi:
     """
     Create, get and list invalidations of one distribution or distribution tenant.
@@ -115,18 +129,13 @@ class CloudFrontApi:
             )
         return Invalidation.from_api(response)
 
-    def _max_items(self, value: int) -> int | str:
-        # The model types MaxItems as a string for ListInvalidations (in most
-        # botocore releases) and as an integer for the tenant variant.
-        model = self._cf.meta.service_model.operation_model(self.list_operation)
-        member = model.input_shape.members.get("MaxItems") if model.input_shape else None
-        return str(value) if member is not None and member.type_name == "string" else value
-
     async def list_page(
         self, *, marker: str = "", max_items: int = PAGE_SIZE
     ) -> tuple[list[InvalidationSummary], str | None]:
         """One ListInvalidations page, newest first, and the marker of the next (or None)."""
-        kwargs: dict[str, Any] = {"MaxItems": self._max_items(max_items)}
+        kwargs: dict[str, Any] = {
+            "MaxItems": max_items_param(self._cf, self.list_operation, max_items)
+        }
         if marker:
             kwargs["Marker"] = marker
         if self.tenant:

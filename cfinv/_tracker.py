@@ -111,11 +111,6 @@ class Tracker:
         tracked = self._items.get(invalidation_id)
         return None if tracked is None else tracked.invalidation
 
-    @property
-    def in_flight(self) -> int:
-        """Invalidations followed and not yet seen completed."""
-        return len(self._items)
-
     def track(
         self,
         invalidation: Invalidation,

@@ -248,7 +248,6 @@ class Invalidator:
         self.tenant = tenant
         self.limits = limits
         self._client = client
-        self._owns_client = client is None
         self._session = session
         self._endpoint_url = endpoint_url
         self._region_name = region_name

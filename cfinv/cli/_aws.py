@@ -294,8 +294,12 @@ def _list(args: argparse.Namespace, client: Any, params: dict[str, Any], printer
     if args.no_paginate or args.marker is not None:
         # One call: --max-items is the API's own MaxItems, as in the AWS CLI.
         if args.max_items is not None:
-            params["MaxItems"] = str(args.max_items)
-        printer.response("ListInvalidations", _typed_max_items(client, params))
+            params["MaxItems"] = args.max_items
+        if "MaxItems" in params:
+            from cfinv._api import max_items_param  # only this path needs the library
+
+            params["MaxItems"] = max_items_param(client, "ListInvalidations", params["MaxItems"])
+        printer.response("ListInvalidations", client.list_invalidations(**params))
         return
     config: dict[str, Any] = {}
     if args.max_items is not None:
@@ -306,14 +310,6 @@ def _list(args: argparse.Namespace, client: Any, params: dict[str, Any], printer
         config["StartingToken"] = args.starting_token
     pages = client.get_paginator("list_invalidations").paginate(**params, PaginationConfig=config)
     printer.pages("ListInvalidations", pages.build_full_result, _page_parts(pages))
-
-
-def _typed_max_items(client: Any, params: dict[str, Any]) -> Any:
-    shape = client.meta.service_model.operation_model("ListInvalidations").input_shape
-    member = shape.members.get("MaxItems")
-    if "MaxItems" in params and member is not None and member.type_name == "integer":
-        params["MaxItems"] = int(params["MaxItems"])
-    return client.list_invalidations(**params)
 
 
 def _page_parts(pages: Any) -> Any:

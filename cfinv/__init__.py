@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from cfinv.paths import Plan, covers, normalize_path, path_problem, plan_paths
     from cfinv.policies import PollPolicy, RetryPolicy
     from cfinv.report import BatchResult, InvalidationReport
+    from cfinv.runtime import Runtime
 
 __all__ = [
     "AccessDenied",
@@ -101,6 +102,7 @@ __all__ = [
     "Polled",
     "RetryPolicy",
     "Retrying",
+    "Runtime",
     "ServiceUnavailable",
     "SignatureDoesNotMatch",
     "Submitted",
@@ -162,6 +164,7 @@ _LOCATIONS = {
     "Polled": "cfinv.events",
     "RetryPolicy": "cfinv.policies",
     "Retrying": "cfinv.events",
+    "Runtime": "cfinv.runtime",
     "ServiceUnavailable": "cfinv.errors",
     "SignatureDoesNotMatch": "cfinv.errors",
     "Submitted": "cfinv.events",

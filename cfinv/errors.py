@@ -84,9 +84,12 @@ class CfinvError(Exception):
 
     Attributes:
         retryable: Whether retrying the same request later may succeed.
+        report: When ``invalidate()`` raised it: the partial report, with
+            every invalidation the call created (``None`` otherwise).
     """
 
     retryable: ClassVar[bool] = False
+    report: InvalidationReport | None = None
 
 
 # --- client-side validation ---------------------------------------------------
@@ -165,7 +168,29 @@ class InvalidationTimeout(CfinvError, TimeoutError):
 
 
 class InvalidatorClosed(CfinvError, RuntimeError):
-    """The Invalidator was used after its ``async with`` block ended."""
+    """
+    The Invalidator was closed: used after its ``async with`` block, or closed under a call.
+
+    A call still running when the block ends (or ``aclose()`` is called)
+    fails at once with this error; the invalidations it created go on at
+    CloudFront, and ``report`` lists them.
+
+    Attributes:
+        report: The partial report of the ``invalidate()`` call that was
+            cut short (``None`` for ``wait()`` or a call refused up front).
+        invalidations: Every invalidation the call created or waited on, as last seen.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        report: InvalidationReport | None = None,
+        invalidations: tuple[Invalidation, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.report = report
+        self.invalidations = invalidations
 
 
 class InvalidateManyError(CfinvError):

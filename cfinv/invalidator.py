@@ -1,5 +1,5 @@
 """
-The async engine: plan, schedule within CloudFront's limits, create idempotently, wait.
+The async engine's face: plan, schedule within CloudFront's limits, create idempotently, wait.
 
     report = await Invalidator("EDFDVBD6EXAMPLE").invalidate(paths)
 
@@ -15,157 +15,75 @@ For each call, `Invalidator`
    answering for several in flight), sending the next batches the moment
    capacity frees up;
 5. returns an `InvalidationReport`.
+
+This module holds the facade and its lifecycle; the parts live in
+`cfinv._engine` (what the calls share), `cfinv._run` (one call),
+`cfinv._poller`, `cfinv._discovery`, `cfinv._gateway` (the client),
+`cfinv._budget`, `cfinv._retrying` and `cfinv._emitter`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import functools
-import inspect
-import logging
-import random
-import time
-from typing import TYPE_CHECKING, Any, TypeVar
+import enum
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import tenacity
 
-from cfinv._api import CloudFrontApi
-from cfinv._budget import Budget
-from cfinv._loop import LoopLocal
-from cfinv._tracker import Tracker
+from cfinv._engine import Engine
+from cfinv._gateway import ClientOptions, Gateway
+from cfinv._run import Ending, Run, gather_or_cancel, supervise
 from cfinv.errors import (
-    CallerReferenceConflict,
     CfinvError,
     InvalidateManyError,
     InvalidationTimeout,
     InvalidatorClosed,
-    Throttling,
-    TooManyInvalidationsInProgress,
 )
-from cfinv.events import (
-    Completed,
-    Event,
-    Finished,
-    Planned,
-    Polled,
-    Retrying,
-    Submitted,
-    WaitingForCapacity,
-)
-from cfinv.models import Invalidation, InvalidationBatch, InvalidationSummary, Limits
+from cfinv.events import Finished, Planned
+from cfinv.models import Limits
 from cfinv.pacing import CreatePacer
 from cfinv.paths import plan_paths
 from cfinv.policies import PollPolicy, RetryPolicy, to_seconds
-from cfinv.report import BatchResult, InvalidationReport
+from cfinv.runtime import Runtime
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+    import datetime as dt
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
     from types import TracebackType
 
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
     from types_aiobotocore_cloudfront import CloudFrontClient
 
-    from cfinv.paths import Plan
+    from cfinv.events import Event
+    from cfinv.models import Invalidation
+    from cfinv.report import InvalidationReport
 
 __all__ = ["Invalidator", "invalidate_many"]
-
-log = logging.getLogger("cfinv")
-
-T = TypeVar("T")
-
-#: Connection and read timeouts of a client cfinv creates (seconds): short
-#: enough that a dead connection is noticed and retried within a deploy.
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 30.0
-#: ListInvalidations pages read when looking for other writers' invalidations.
-DISCOVERY_PAGES = 5
-#: After a timeout, how long to look for creates that were cut short (seconds).
-RECOVERY_TIMEOUT = 15.0
-#: Looking for the invalidation behind a caller reference, this far back (seconds),
-#: to allow for a clock difference with CloudFront.
-CLOCK_SKEW = 300.0
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _is_id(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, CfinvError) and exc.retryable
+class _State(enum.Enum):
+    """Where an Invalidator is in its life (httpx's client state, for the same reasons)."""
+
+    #: Not entered: each call opens what it needs, and the last one closes it.
+    UNOPENED = "ready"
+    #: Inside ``async with``: the client stays open between calls.
+    OPENED = "open"
+    #: After ``async with`` or ``aclose()``: every call is refused.
+    CLOSED = "closed"
 
 
-def _client_config(config: AioConfig | None) -> AioConfig:
-    """Our defaults under the user's config: botocore does not retry (cfinv does)."""
-    from aiobotocore.config import AioConfig
+@attrs.frozen
+class _Call:
+    """One running ``invalidate()`` or ``wait()``: how to stop it, and when it has let go."""
 
-    ours = AioConfig(
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-    )
-    return ours if config is None else ours.merge(config)
-
-
-@contextlib.asynccontextmanager
-async def _owned_client(
-    session: AioSession | None,
-    endpoint_url: str | None,
-    region_name: str | None,
-    config: AioConfig | None,
-) -> AsyncIterator[CloudFrontClient]:
-    """A CloudFront client from the standard credential chain, closed on exit."""
-    if session is None:
-        from aiobotocore.session import get_session
-
-        session = get_session()
-    # CloudFront is global: without a configured region, sign for us-east-1 as AWS does.
-    region = region_name or session.get_config_variable("region") or "us-east-1"
-    async with session.create_client(
-        "cloudfront",
-        region_name=region,
-        endpoint_url=endpoint_url,
-        config=_client_config(config),
-    ) as client:
-        yield client
-
-
-async def _gather_or_cancel(awaitables: Iterable[Awaitable[Any]]) -> None:
-    """Await all; on the first failure cancel the rest, wait for them, and raise it."""
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    if not tasks:
-        return
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-@attrs.define
-class _Run:
-    """The state of one invalidate() call."""
-
-    plan: Plan
-    results: list[BatchResult]
-    started_at: dt.datetime
-    calls_before: dict[str, int]
-    retries_before: int
-    futures: dict[int, asyncio.Future[Invalidation]] = attrs.Factory(dict)
-    # Batches whose CreateInvalidation may be under way: if the call is cut
-    # short, CloudFront may have created them without cfinv seeing the reply.
-    creating: set[int] = attrs.Factory(set)
+    closing: asyncio.Future[None]
+    settled: asyncio.Future[None]
 
 
 class Invalidator:
@@ -181,6 +99,10 @@ class Invalidator:
 
         async with Invalidator("EDFDVBD6EXAMPLE", client=cf) as inv:
             report = await inv.invalidate(paths, timeout=900)
+
+    Leaving the ``async with`` block (or calling `aclose`) while calls still
+    run fails each of them at once with `InvalidatorClosed`, whose
+    ``report`` lists what they created.
 
     Args:
         distribution_id: The distribution to invalidate (or the tenant, see
@@ -206,9 +128,10 @@ class Invalidator:
             (it must be unique per batch; it is reused for that batch's retries).
         on_event: Called (or awaited) with every `cfinv.events` event.
             An exception it raises is logged, not propagated.
-        clock: Monotonic seconds (injectable for tests).
-        sleep: The sleep to wait with (injectable for tests).
-        seed: Seeds jitter and CallerReferences, for reproducible tests.
+        runtime: Clocks, sleep and randomness (`cfinv.runtime.Runtime`; the
+            real ones by default).  Tests pass a `cfinv.testing.VirtualClock`'s
+            runtime to run on virtual time, or ``Runtime.seeded(1)`` for
+            repeatable jitter and CallerReferences.
         tenant: ``distribution_id`` names a distribution tenant.
     """
 
@@ -228,9 +151,7 @@ class Invalidator:
         caller_reference_prefix: str = "cfinv",
         caller_reference: Callable[[int], str] | None = None,
         on_event: Callable[[Event], Any] | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        seed: int | None = None,
+        runtime: Runtime | None = None,
         tenant: bool = False,
     ) -> None:
         if not _is_id(distribution_id):
@@ -247,41 +168,32 @@ class Invalidator:
         self.distribution_id = distribution_id
         self.tenant = tenant
         self.limits = limits
-        self._client = client
-        self._session = session
-        self._endpoint_url = endpoint_url
-        self._region_name = region_name
-        self._config = config
-        self._retry = retry
-        self._poll = poll
-        self._pacer = pacer if pacer is not None else CreatePacer(clock=clock, sleep=sleep)
-        self._prefix = caller_reference_prefix
-        self._make_reference = caller_reference
-        self._on_event = on_event
-        self._clock = clock
-        self._sleep = sleep
-        self._rng = random.Random(seed)  # noqa: S311 - jitter and unique suffixes, not secrets
-        self._api = CloudFrontApi(client, distribution_id, tenant=tenant)
-        self._budget = Budget(limits)
-        self._tracker = Tracker(
-            api=self._api,
-            budget=self._budget,
-            policy=poll,
-            retrying=self._retrying,
-            emit=self._emit,
-            clock=clock,
-            sleep=sleep,
-            rng=self._rng,
+        runtime = runtime if runtime is not None else Runtime()
+        prefix = caller_reference_prefix
+
+        def reference(index: int) -> str:
+            if caller_reference is not None:
+                return caller_reference(index)
+            stamp = runtime.now().strftime("%Y%m%dT%H%M%SZ")
+            return f"{prefix}-{stamp}-{index:04d}-{runtime.random.getrandbits(64):016x}"
+
+        self._engine = Engine(
+            gateway=Gateway(
+                distribution_id,
+                tenant=tenant,
+                client=client,
+                options=ClientOptions(session, endpoint_url, region_name, config),
+            ),
+            runtime=runtime,
+            limits=limits,
+            retry=retry,
+            poll=poll,
+            pacer=pacer if pacer is not None else CreatePacer(runtime=runtime),
+            on_event=on_event,
+            reference=reference,
         )
-        self._stack: contextlib.AsyncExitStack | None = None
-        self._poller: asyncio.Task[None] | None = None
-        self._active_calls = 0
-        self._entered = False
-        self._closed = False
-        self._retries = 0
-        self._discovery_lock = LoopLocal(asyncio.Lock)
-        self._open_lock = LoopLocal(asyncio.Lock)
-        self._submitted: dict[str, Invalidation] = {}
+        self._state = _State.UNOPENED
+        self._calls: set[_Call] = set()
 
     @classmethod
     def for_distribution_tenant(cls, tenant_id: str, **options: Any) -> Invalidator:  # noqa: ANN401
@@ -296,27 +208,26 @@ class Invalidator:
 
     def __repr__(self) -> str:
         kind = "tenant" if self.tenant else "distribution"
-        state = "closed" if self._closed else ("open" if self._entered else "ready")
-        return f"<Invalidator {kind}={self.distribution_id} {state}>"
+        return f"<Invalidator {kind}={self.distribution_id} {self._state.value}>"
 
     @property
     def submitted(self) -> tuple[Invalidation, ...]:
         """Every invalidation this Invalidator created, as last seen, oldest first."""
-        return tuple(self._submitted.values())
+        return tuple(self._engine.submitted.values())
 
     @property
     def api_calls(self) -> dict[str, int]:
         """Calls made so far, per API operation."""
-        return dict(self._api.calls)
+        return dict(self._engine.gateway.calls)
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def __aenter__(self) -> Invalidator:
-        if self._closed:
+        if self._state is _State.CLOSED:
             msg = f"{self!r} was closed; create a new Invalidator"
             raise InvalidatorClosed(msg)
-        await self._open()
-        self._entered = True
+        await self._engine.gateway.open()
+        self._state = _State.OPENED
         return self
 
     async def __aexit__(
@@ -325,336 +236,47 @@ class Invalidator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._closed = True
-        if self._active_calls:
-            # Calls still running inside the block would wait forever on a closed client.
-            self._tracker.fail(InvalidatorClosed(f"{self!r} was closed while a call was running"))
-        await self._stop_poller()
-        await self._close_client()
+        await self.aclose()
 
-    async def _open(self) -> None:
-        async with self._open_lock.get():  # concurrent first calls open one client, not two
-            if self._client is not None:
-                self._api.client = self._client
-                return
-            stack = contextlib.AsyncExitStack()
-            client = await stack.enter_async_context(
-                _owned_client(self._session, self._endpoint_url, self._region_name, self._config)
-            )
-            self._stack, self._client = stack, client
-            self._api.client = client
+    async def aclose(self) -> None:
+        """
+        Close for good: running calls fail at once with `InvalidatorClosed`, then the client closes.
 
-    async def _close_client(self) -> None:
-        stack, self._stack = self._stack, None
-        if stack is not None:
-            self._client = None
-            await stack.aclose()
-
-    async def _stop_poller(self) -> None:
-        poller, self._poller = self._poller, None
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(BaseException):
-                await poller
+        Each running call first looks up a create it had under way (by its
+        CallerReference), so the error's report lists everything it created.
+        Closing twice is harmless.
+        """
+        self._state = _State.CLOSED
+        calls = list(self._calls)
+        for call in calls:
+            if not call.closing.done():
+                call.closing.set_result(None)
+        if calls:
+            await asyncio.wait([call.settled for call in calls])
+        await self._engine.poller.stop()
+        await self._engine.gateway.close()
 
     @contextlib.asynccontextmanager
-    async def _activity(self) -> AsyncIterator[None]:
-        """Open what a call needs (client, poller); close it after the last call."""
-        if self._closed:
+    async def _activity(self) -> AsyncIterator[_Call]:
+        """One call's hold on the Invalidator: open what it needs; the last call closes it."""
+        if self._state is _State.CLOSED:
             msg = f"{self!r} was closed after its `async with` block; create a new Invalidator"
             raise InvalidatorClosed(msg)
-        self._active_calls += 1
+        loop = asyncio.get_running_loop()
+        call = _Call(closing=loop.create_future(), settled=loop.create_future())
+        self._calls.add(call)
         try:
-            if self._client is None:
-                await self._open()
-            if self._poller is None or self._poller.done():
-                if self._poller is not None and not self._poller.cancelled():
-                    self._poller.exception()  # seen: the calls it failed have reported it
-                self._poller = asyncio.create_task(self._tracker.run(), name=f"cfinv-poller-{self}")
-            yield
+            await self._engine.gateway.open()
+            self._engine.poller.start()
+            yield call
         finally:
-            self._active_calls -= 1
-            if self._active_calls == 0:
-                await self._stop_poller()
-                # A new call may have started while the poller stopped: it keeps the client.
-                if self._active_calls == 0 and not self._entered:
-                    await self._close_client()
-
-    # --- plumbing ---------------------------------------------------------------------
-
-    async def _emit(self, event: Event) -> None:
-        _log_event(event)
-        if self._on_event is None:
-            return
-        try:
-            result = self._on_event(event)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("on_event callback failed on %s; going on", type(event).__name__)
-
-    async def _retrying(
-        self, operation: str, call: Callable[[], Awaitable[T]], *, batch: int | None = None
-    ) -> T:
-        """Run ``call`` under the retry policy, emitting a Retrying event before each pause."""
-        policy = self._retry
-        start = self._clock()
-
-        def stop(state: tenacity.RetryCallState) -> bool:
-            elapsed = self._clock() - start
-            return state.attempt_number >= policy.attempts or (
-                elapsed + state.upcoming_sleep > policy.deadline
-            )
-
-        async def before_sleep(state: tenacity.RetryCallState) -> None:
-            self._retries += 1
-            error = state.outcome.exception() if state.outcome else None
-            await self._emit(
-                Retrying(
-                    self.distribution_id,
-                    operation=operation,
-                    error=error if isinstance(error, Exception) else RuntimeError(str(error)),
-                    attempt=state.attempt_number,
-                    delay=state.upcoming_sleep,
-                    batch=batch,
-                )
-            )
-
-        retrying = tenacity.AsyncRetrying(
-            sleep=self._sleep,
-            stop=stop,
-            wait=lambda state: policy.backoff(state.attempt_number, self._rng),
-            retry=tenacity.retry_if_exception(_retryable),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-
-        async def attempt() -> T:
-            # tenacity awaits only coroutine functions; `call` may be a lambda or a partial.
-            return await call()
-
-        return await retrying(attempt)
-
-    def _reference(self, index: int) -> str:
-        if self._make_reference is not None:
-            return self._make_reference(index)
-        stamp = _utcnow().strftime("%Y%m%dT%H%M%SZ")
-        return f"{self._prefix}-{stamp}-{index:04d}-{self._rng.getrandbits(64):016x}"
-
-    # --- finding invalidations ----------------------------------------------------------
-
-    async def _pages(self) -> AsyncIterator[list[InvalidationSummary]]:
-        """ListInvalidations pages, newest first, at most DISCOVERY_PAGES of them."""
-        marker = ""
-        for _ in range(DISCOVERY_PAGES):
-            summaries, next_marker = await self._retrying(
-                self._api.list_operation, functools.partial(self._api.list_page, marker=marker)
-            )
-            yield summaries
-            if not next_marker:
-                return
-            marker = next_marker
-
-    async def _get(self, invalidation_id: str) -> Invalidation:
-        return await self._retrying(
-            self._api.get_operation, functools.partial(self._api.get, invalidation_id)
-        )
-
-    def _follow(self, invalidation: Invalidation) -> asyncio.Future[Invalidation]:
-        """Follow an invalidation cfinv did not just create; it takes its share of the budget."""
-        age = max(0.0, (_utcnow() - invalidation.create_time).total_seconds())
-        paths = invalidation.batch.paths
-        return self._tracker.track(
-            invalidation, files=paths.files, wildcards=paths.wildcards, ours=False, age=age
-        )
-
-    async def _discover(self) -> int:
-        """
-        Follow invalidations of other writers that are in progress; return how many were new.
-
-        Reads ListInvalidations from the newest until a page holds a completed
-        one (older ones are almost surely completed too), and GetInvalidation
-        for each unknown one in progress, to learn how many paths it holds.
-        """
-        async with self._discovery_lock.get():
-            found = 0
-            async for summaries in self._pages():
-                for summary in summaries:
-                    if summary.status.is_completed or summary.id in self._tracker:
-                        continue
-                    running = await self._get(summary.id)
-                    if not running.is_completed and running.id not in self._tracker:
-                        self._follow(running)
-                        found += 1
-                if any(s.status.is_completed for s in summaries):
-                    break
-            if found:
-                log.info(
-                    "%d invalidation(s) of other writers in progress on %s",
-                    found,
-                    self.distribution_id,
-                )
-            return found
-
-    async def _find_by_reference(
-        self, batch: InvalidationBatch, since: dt.datetime
-    ) -> Invalidation | None:
-        """The invalidation created since ``since`` with ``batch``'s reference and paths, if any."""
-        horizon = since - dt.timedelta(seconds=CLOCK_SKEW)
-        async for summaries in self._pages():
-            for summary in summaries:
-                if summary.create_time < horizon:
-                    return None
-                candidate = await self._get(summary.id)
-                if candidate.batch.caller_reference == batch.caller_reference:
-                    same = sorted(candidate.batch.paths.items) == sorted(batch.paths.items)
-                    return candidate if same else None
-        return None
-
-    # --- sending -------------------------------------------------------------------------
-
-    async def _create(self, index: int, batch: InvalidationBatch) -> tuple[Invalidation, int]:
-        """CreateInvalidation with retries, all with the batch's CallerReference."""
-        attempts = 0
-        since = _utcnow()
-
-        async def attempt() -> Invalidation:
-            nonlocal attempts
-            attempts += 1
-            await self._pacer.acquire()
-            try:
-                return await self._api.create(batch)
-            except Throttling:
-                self._pacer.penalize()
-                raise
-            except CallerReferenceConflict as conflict:
-                # An earlier attempt of ours may have created it and lost the reply;
-                # only an invalidation with the same reference *and paths* is ours.
-                found = await self._find_by_reference(batch, since)
-                if found is None:
-                    msg = (
-                        f"batch {index}: CallerReference {batch.caller_reference!r} was already "
-                        "used on this distribution for other paths; use a fresh reference "
-                        "for every batch"
-                    )
-                    raise CallerReferenceConflict(
-                        msg,
-                        code=conflict.code,
-                        status_code=conflict.status_code,
-                        request_id=conflict.request_id,
-                        operation=conflict.operation,
-                    ) from conflict
-                log.info("batch %d: %s was created by an earlier attempt", index, found.id)
-                return found
-
-        invalidation = await self._retrying(self._api.create_operation, attempt, batch=index)
-        return invalidation, attempts
-
-    async def _send(
-        self, run: _Run, index: int, batch: InvalidationBatch
-    ) -> tuple[Invalidation, int]:
-        """
-        Create batch ``index`` once it fits the budget; (invalidation, calls it took).
-
-        Holds the batch's budget share on return; gives it back on any failure.
-        """
-        files, wildcards = batch.paths.files, batch.paths.wildcards
-        attempts = refusals = 0
-
-        async def waiting(*, refused: bool = False) -> None:
-            await self._emit(
-                WaitingForCapacity(
-                    self.distribution_id,
-                    batch=index,
-                    files=files,
-                    wildcards=wildcards,
-                    in_progress_files=self._budget.files,
-                    in_progress_wildcards=self._budget.wildcards,
-                    refused=refused,
-                )
-            )
-
-        while True:
-            await self._budget.acquire(files, wildcards, on_wait=waiting)
-            run.creating.add(index)
-            try:
-                invalidation, tries = await self._create(index, batch)
-            except TooManyInvalidationsInProgress:
-                # Someone cfinv does not know of holds capacity: find them, then wait.
-                run.creating.discard(index)
-                self._budget.release(files, wildcards)
-                refusals += 1
-                attempts += 1
-                await waiting(refused=True)
-                if not await self._discover():
-                    backoff = self._poll.min_interval * 2 ** min(refusals, 16)
-                    await self._sleep(self._poll.next_delay(backoff, self._rng))
-                continue
-            except asyncio.CancelledError:
-                self._budget.release(files, wildcards)
-                if index in run.creating:  # the create may have happened anyway
-                    log.warning(
-                        "%s: batch %d was cancelled during CreateInvalidation; it may have "
-                        "been created (CallerReference %s)",
-                        self.distribution_id,
-                        index,
-                        batch.caller_reference,
-                    )
-                raise
-            except BaseException:
-                run.creating.discard(index)
-                self._budget.release(files, wildcards)
-                raise
-            return invalidation, attempts + tries
-
-    async def _submit(self, run: _Run, index: int) -> None:
-        """Send batch ``index`` once it fits the budget, then follow it."""
-        result = run.results[index]
-        paths = result.paths
-        files, wildcards = paths.files, paths.wildcards
-        invalidation, attempts = await self._send(
-            run, index, InvalidationBatch(paths, result.caller_reference)
-        )
-        # Followed before anything else can be interrupted: its budget share is
-        # released when it completes, whatever happens to this call.
-        future = self._tracker.track(
-            invalidation, files=files, wildcards=wildcards, ours=True, batch=index
-        )
-        run.creating.discard(index)
-        run.futures[index] = future
-        self._submitted[invalidation.id] = invalidation
-        run.results[index] = attrs.evolve(
-            result, invalidation=invalidation, submitted_at=_utcnow(), attempts=attempts
-        )
-
-        def completed(done: asyncio.Future[Invalidation]) -> None:
-            if done.cancelled() or done.exception() is not None:
-                return
-            final = done.result()
-            self._submitted[final.id] = final
-            run.results[index] = attrs.evolve(
-                run.results[index], invalidation=final, completed_at=_utcnow()
-            )
-
-        future.add_done_callback(completed)
-        await self._emit(
-            Submitted(
-                self.distribution_id, batch=index, invalidation=invalidation, attempts=attempts
-            )
-        )
-        if invalidation.is_completed:  # moto, say: done before anyone asked
-            await self._emit(
-                Completed(self.distribution_id, invalidation=invalidation, batch=index, seconds=0.0)
-            )
-
-    async def _execute(self, run: _Run, *, wait: bool) -> None:
-        if not run.results:
-            return  # nothing to send: no call at all
-        await self._discover()
-        await _gather_or_cancel(self._submit(run, i) for i in range(len(run.results)))
-        if wait:
-            # Shielded: a timeout here must not cancel what the poller shares with wait().
-            await _gather_or_cancel(asyncio.shield(f) for f in run.futures.values())
+            self._calls.discard(call)
+            call.settled.set_result(None)
+            if not self._calls and self._state is _State.UNOPENED:
+                await self._engine.poller.stop()
+                # A new call may have started meanwhile: it keeps the client.
+                if not self._calls and self._state is _State.UNOPENED:
+                    await self._engine.gateway.close()
 
     # --- the public calls ---------------------------------------------------------------
 
@@ -685,116 +307,44 @@ class Invalidator:
         Raises:
             InvalidPathError: A path is invalid; nothing was sent.
             InvalidationTimeout: The timeout passed first.
+            InvalidatorClosed: The Invalidator was closed before or during the call.
             CloudFrontError: A call failed in a way retrying cannot fix
-                (e.g. `AccessDenied`, `NoSuchDistribution`).
+                (e.g. `AccessDenied`, `NoSuchDistribution`); no batch is sent
+                after it, and its ``report`` lists what was created.
         """
         limit = None if timeout is None else to_seconds(timeout)
         plan = plan_paths(paths, limits=self.limits)
-        started = _utcnow()
-        async with self._activity():
-            await self._emit(Planned(self.distribution_id, plan=plan))
-            run = _Run(
-                plan=plan,
-                results=[
-                    BatchResult(index=i, paths=b, caller_reference=self._reference(i))
-                    for i, b in enumerate(plan.batches)
-                ],
-                started_at=started,
-                calls_before=dict(self._api.calls),
-                retries_before=self._retries,
-            )
-            timed_out = False
+        engine = self._engine
+        async with self._activity() as call:
+            run = Run(engine, plan, wait=wait)
+            await engine.emitter.emit(Planned(self.distribution_id, plan=plan))
             try:
-                await asyncio.wait_for(self._execute(run, wait=wait), limit)
-            except asyncio.TimeoutError:
-                await self._recover(run)
-                # What the recovery found may be all there was to wait for.
-                timed_out = any(
-                    not (r.is_completed or (not wait and r.invalidation is not None))
-                    for r in run.results
-                )
-            report = self._report(run, timed_out=timed_out, waited=wait)
-            await self._emit(Finished(self.distribution_id, report=report))
-        if timed_out and raise_on_timeout:
-            pending = len(report.pending)
+                ending = await supervise(run.execute(), engine, limit, call.closing)
+            except CfinvError as error:
+                await run.recover()
+                error.report = run.report()
+                await engine.emitter.emit(Finished(self.distribution_id, report=error.report))
+                raise
+            if ending is not Ending.DONE:
+                await run.recover()
+            # What the recovery found may be all there was to wait for.
+            timed_out = ending is Ending.TIMED_OUT and run.unfinished()
+            report = run.report(timed_out=timed_out)
+            await engine.emitter.emit(Finished(self.distribution_id, report=report))
+        if ending is Ending.CLOSED:
             msg = (
-                f"{self.distribution_id}: {pending} of {len(report.batches)} batches not completed "
-                f"after {limit:g}s; the report lists what was created (resume with wait(ids))"
+                f"{self!r} was closed while invalidate() ran; {len(report.invalidations)} "
+                "invalidation(s) created go on at CloudFront (see the error's report)"
+            )
+            raise InvalidatorClosed(msg, report=report, invalidations=report.invalidations)
+        if timed_out and raise_on_timeout:
+            msg = (
+                f"{self.distribution_id}: {len(report.pending)} of {len(report.batches)} batches "
+                f"not completed after {limit:g}s; the report lists what was created "
+                "(resume with wait(ids))"
             )
             raise InvalidationTimeout(msg, report=report, invalidations=report.invalidations)
         return report
-
-    async def _recover(self, run: _Run) -> None:
-        """
-        After a timeout, find the batches whose create was cut short but happened anyway.
-
-        Without this, a create cut off after CloudFront accepted it would be
-        reported as never sent.  Best effort, at most RECOVERY_TIMEOUT seconds
-        in all: on failure the CallerReference is logged so the invalidation
-        can be found by hand.
-        """
-        if not run.creating:
-            return
-        indexes = sorted(run.creating)
-        lookups = [
-            self._find_by_reference(
-                InvalidationBatch(run.results[i].paths, run.results[i].caller_reference),
-                run.started_at,
-            )
-            for i in indexes
-        ]
-        try:
-            found = await asyncio.wait_for(
-                asyncio.gather(*lookups, return_exceptions=True), RECOVERY_TIMEOUT
-            )
-        except asyncio.TimeoutError:
-            found = [asyncio.TimeoutError("looking it up took too long")] * len(indexes)
-        for index, outcome in zip(indexes, found, strict=True):
-            result = run.results[index]
-            if isinstance(outcome, BaseException):
-                log.warning(
-                    "%s: batch %d may have been created (CallerReference %s): %s",
-                    self.distribution_id,
-                    index,
-                    result.caller_reference,
-                    outcome,
-                )
-                continue
-            if outcome is None:
-                continue
-            if outcome.id not in self._tracker and not outcome.is_completed:
-                self._follow(outcome)
-            self._submitted[outcome.id] = outcome
-            run.results[index] = attrs.evolve(
-                result,
-                invalidation=outcome,
-                submitted_at=outcome.create_time,
-                completed_at=_utcnow() if outcome.is_completed else None,
-                attempts=max(result.attempts, 1),
-            )
-            await self._emit(
-                Submitted(self.distribution_id, batch=index, invalidation=outcome, attempts=1)
-            )
-
-    def _report(self, run: _Run, *, timed_out: bool, waited: bool) -> InvalidationReport:
-        calls = {
-            op: n - run.calls_before.get(op, 0)
-            for op, n in self._api.calls.items()
-            if n - run.calls_before.get(op, 0)
-        }
-        return InvalidationReport(
-            distribution_id=self.distribution_id,
-            batches=tuple(run.results),
-            input_count=run.plan.input_count,
-            duplicates_dropped=run.plan.duplicates_dropped,
-            covered_dropped=run.plan.covered_dropped,
-            started_at=run.started_at,
-            finished_at=_utcnow(),
-            api_calls=calls,
-            retries=self._retries - run.retries_before,
-            timed_out=timed_out,
-            waited=waited,
-        )
 
     async def wait(
         self,
@@ -818,93 +368,38 @@ class Invalidator:
         Raises:
             NoSuchInvalidation: An id is unknown on this distribution.
             InvalidationTimeout: The timeout passed first.
+            InvalidatorClosed: The Invalidator was closed before or during the wait.
         """
         limit = None if timeout is None else to_seconds(timeout)
         wanted = list(dict.fromkeys(ids))
         latest: dict[str, Invalidation] = {}
-        timed_out = False
-        async with self._activity():
+        engine = self._engine
+        poller = engine.poller
 
-            async def follow(invalidation_id: str) -> None:
-                if invalidation_id in self._tracker:
-                    future = self._tracker.future(invalidation_id)
-                else:
-                    current = await self._get(invalidation_id)
-                    latest[invalidation_id] = current
-                    future = self._follow(current)
-                latest[invalidation_id] = await asyncio.shield(future)
+        async def follow(invalidation_id: str) -> None:
+            if invalidation_id in poller:
+                future = poller.future(invalidation_id)
+            else:
+                current = await engine.discovery.get(invalidation_id)
+                latest[invalidation_id] = current
+                future = engine.follow_other(current)
+            latest[invalidation_id] = await asyncio.shield(future)
 
-            try:
-                await asyncio.wait_for(_gather_or_cancel(follow(i) for i in wanted), limit)
-            except asyncio.TimeoutError:
-                timed_out = True
+        async with self._activity() as call:
+            ending = await supervise(
+                gather_or_cancel(follow(i) for i in wanted), engine, limit, call.closing
+            )
         result = tuple(
-            found
-            for i in wanted
-            if (found := self._tracker.current(i) or latest.get(i)) is not None
+            found for i in wanted if (found := poller.current(i) or latest.get(i)) is not None
         )
-        if timed_out and raise_on_timeout:
+        if ending is Ending.CLOSED:
+            msg = f"{self!r} was closed while wait() ran"
+            raise InvalidatorClosed(msg, invalidations=result)
+        if ending is Ending.TIMED_OUT and raise_on_timeout:
             pending = [inv.id for inv in result if not inv.is_completed]
             msg = f"{self.distribution_id}: {pending} not completed after {limit:g}s"
             raise InvalidationTimeout(msg, invalidations=result)
         return result
-
-
-def _log_event(event: Event) -> None:
-    """The one place events become log lines (never with credentials: events hold none)."""
-    dist = event.distribution_id
-    if isinstance(event, Planned):
-        plan = event.plan
-        log.info(
-            "%s: %d paths -> %d batches, %d billable (%d duplicates, %d covered dropped)",
-            dist,
-            plan.input_count,
-            len(plan.batches),
-            plan.billable,
-            plan.duplicates_dropped,
-            plan.covered_dropped,
-        )
-    elif isinstance(event, Submitted):
-        log.info(
-            "%s: batch %d accepted as %s (%d paths, %d attempt(s))",
-            dist,
-            event.batch,
-            event.invalidation.id,
-            event.invalidation.batch.paths.quantity,
-            event.attempts,
-        )
-    elif isinstance(event, WaitingForCapacity):
-        log.info(
-            "%s: batch %d waits for capacity (%d files, %d wildcards in progress)%s",
-            dist,
-            event.batch,
-            event.in_progress_files,
-            event.in_progress_wildcards,
-            " after TooManyInvalidationsInProgress" if event.refused else "",
-        )
-    elif isinstance(event, Retrying):
-        log.warning(
-            "%s: %s failed (%s); retry %d in %.2fs",
-            dist,
-            event.operation,
-            event.error,
-            event.attempt,
-            event.delay,
-        )
-    elif isinstance(event, Polled):
-        log.debug("%s: %s -> %s", dist, event.operation, dict(event.statuses))
-    elif isinstance(event, Completed):
-        log.info("%s: %s completed after %.1fs", dist, event.invalidation.id, event.seconds)
-    elif isinstance(event, Finished):
-        report = event.report
-        log.info(
-            "%s: finished in %.1fs, %d/%d batches completed%s",
-            dist,
-            report.elapsed,
-            len(report.batches) - len(report.pending),
-            len(report.batches),
-            " (timed out)" if report.timed_out else "",
-        )
 
 
 async def invalidate_many(
@@ -940,7 +435,7 @@ async def invalidate_many(
         pacer: The shared CreateInvalidation pacer (default: 0.5 calls/s, burst 5).
         tenants: Distribution tenant id -> its changed paths, invalidated alongside.
         **options: Passed to every `Invalidator` (``limits``, ``retry``,
-            ``poll``, ``on_event``, ...).
+            ``poll``, ``on_event``, ``runtime``, ...).
 
     Returns:
         Distribution (or tenant) id -> its report.
@@ -949,14 +444,13 @@ async def invalidate_many(
         InvalidateManyError: Some distributions failed (the others' reports are in it).
     """
     if pacer is None:
-        timing = {k: options[k] for k in ("clock", "sleep") if k in options}
-        pacer = CreatePacer(**timing)
+        pacer = CreatePacer(runtime=options.get("runtime"))
     reports: dict[str, InvalidationReport] = {}
     errors: dict[str, BaseException] = {}
     async with contextlib.AsyncExitStack() as stack:
         if client is None:
             client = await stack.enter_async_context(
-                _owned_client(session, endpoint_url, region_name, config)
+                ClientOptions(session, endpoint_url, region_name, config).client()
             )
 
         async def one(distribution_id: str, paths: Iterable[str], *, tenant: bool) -> None:

@@ -11,13 +11,9 @@ account (``invalidate_many`` does this for you).
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import TYPE_CHECKING
 
 from cfinv._loop import LoopLocal
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+from cfinv.runtime import Runtime
 
 __all__ = ["CreatePacer"]
 
@@ -33,8 +29,8 @@ class CreatePacer:
     Args:
         rate: Calls per second on average (CloudFront's 0.5 by default).
         burst: Calls allowed at once after a quiet period (5).
-        clock: Monotonic seconds; injectable for tests.
-        sleep: The sleep to wait with; injectable for tests.
+        runtime: The clock and sleep it paces with (`cfinv.runtime.Runtime`;
+            the real ones by default, a ``VirtualClock``'s in tests).
     """
 
     def __init__(
@@ -42,8 +38,7 @@ class CreatePacer:
         rate: float = 0.5,
         burst: int = 5,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        runtime: Runtime | None = None,
     ) -> None:
         if rate <= 0:
             msg = f"rate must be > 0 calls per second, got {rate!r}"
@@ -53,17 +48,16 @@ class CreatePacer:
             raise ValueError(msg)
         self.rate = float(rate)
         self.burst = int(burst)
-        self._clock = clock
-        self._sleep = sleep
+        self.runtime = runtime if runtime is not None else Runtime()
         self._tokens = float(burst)
-        self._updated = clock()
+        self._updated = self.runtime.monotonic()
         self._lock = LoopLocal(asyncio.Lock)
 
     def __repr__(self) -> str:
         return f"CreatePacer(rate={self.rate}, burst={self.burst})"
 
     def _refill(self) -> None:
-        now = self._clock()
+        now = self.runtime.monotonic()
         self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
         self._updated = now
 
@@ -83,7 +77,7 @@ class CreatePacer:
                     return waited
                 pause = (1.0 - self._tokens) / self.rate
                 waited += pause
-                await self._sleep(pause)
+                await self.runtime.sleep(pause)
 
     def penalize(self) -> None:
         """Empty the bucket: CloudFront throttled a call, so everyone waits a full interval."""

@@ -1,24 +1,27 @@
-"""Shared fixtures: the emulator on the test's event loop, clients, a fake clock."""
+"""Shared fixtures: virtual clocks, the emulator on the test's event loop, clients."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-from cfinv.testing import CloudFrontEmulator
+from cfinv.testing import CloudFrontEmulator, VirtualClock
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from types_aiobotocore_cloudfront import CloudFrontClient
 
-settings.register_profile("ci", deadline=None, print_blob=True)
+# No deadline and no "too slow" health check: both depend on how fast (and how
+# loaded) the machine is, and a test's outcome must not.
+settings.register_profile(
+    "ci", deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("ci")
 
 # No test may reach a real AWS account, whatever the developer's shell holds.
@@ -41,30 +44,40 @@ os.environ.update(
 )
 
 
-class FakeClock:
-    """A settable UTC wall clock for the emulator: tests move time, never sleep."""
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """
+    ``-n auto``: two workers per core.
 
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-    def __call__(self) -> dt.datetime:
-        """The current fake time."""
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += dt.timedelta(seconds=seconds)
+    Much of the suite waits (for a CLI process to start, for a docs example's
+    emulator on real time), so twice as many workers as cores keep the cores
+    busy.  Outcomes do not depend on it: timing-sensitive tests run on virtual time.
+    """
+    del config
+    return min(2 * (os.cpu_count() or 1), 16)
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+#: One aiobotocore session for the whole run: it loads CloudFront's service model
+#: once (about 0.1 s) instead of once per client.
+SESSION = get_session()
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[CloudFrontEmulator]:
-    """An emulator on the test's loop: 50 ms latency, default limits and rates."""
-    async with CloudFrontEmulator(latency=0.05, seed=7) as emu:
+def clock() -> VirtualClock:
+    """A virtual clock that moves only when the test calls ``clock.advance()``."""
+    return VirtualClock()
+
+
+@pytest.fixture
+async def virtual() -> AsyncIterator[VirtualClock]:
+    """A virtual clock driving the test's event loop: it jumps whenever everything waits."""
+    async with VirtualClock() as running:
+        yield running
+
+
+@pytest.fixture
+async def emulator(virtual: VirtualClock) -> AsyncIterator[CloudFrontEmulator]:
+    """An emulator on the test's loop and virtual time: 50 ms latency, default limits and rates."""
+    async with CloudFrontEmulator(latency=0.05, runtime=virtual.runtime(seed=7)) as emu:
         yield emu
 
 
@@ -78,8 +91,7 @@ def client_config(**overrides: Any) -> AioConfig:
 @pytest.fixture
 async def client(emulator: CloudFrontEmulator) -> AsyncIterator[CloudFrontClient]:
     """A real aiobotocore CloudFront client pointed at the emulator, without retries."""
-    session = get_session()
-    async with session.create_client(
+    async with SESSION.create_client(
         "cloudfront", config=client_config(), **emulator.client_kwargs()
     ) as cf:
         yield cf

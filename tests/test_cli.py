@@ -14,6 +14,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cfinv import Runtime
 from cfinv.cli import main
 from cfinv.cli._errors import UsageError
 from cfinv.cli._params import INVALIDATION_BATCH, parse_shorthand
@@ -27,14 +28,14 @@ if TYPE_CHECKING:
 @pytest.fixture
 def emu() -> Iterator[CloudFrontEmulator]:
     """A threaded emulator whose invalidations stay InProgress (statuses do not change under us)."""
-    with CloudFrontEmulator(latency=600, rate_limits=None, seed=9) as emulator:
+    with CloudFrontEmulator(latency=600, rate_limits=None, runtime=Runtime.seeded(9)) as emulator:
         yield emulator
 
 
 @pytest.fixture
 def fast_emu() -> Iterator[CloudFrontEmulator]:
     """A threaded emulator that completes invalidations in 50 ms."""
-    with CloudFrontEmulator(latency=0.05, rate_limits=None, seed=9) as emulator:
+    with CloudFrontEmulator(latency=0.05, rate_limits=None, runtime=Runtime.seeded(9)) as emulator:
         yield emulator
 
 

@@ -1,27 +1,36 @@
 """
 Conformance: `cfinv <command>` prints what `aws cloudfront <command>` prints.
 
-Both run as real processes against the same emulator: the AWS CLI from PyPI
-(`python -m awscli`) and `python -m cfinv`.  Where a value is necessarily
-different (a new invalidation's Id, time and generated CallerReference),
-the comparison leaves it out; everywhere else the output must be identical.
+Both run against the same emulator: the AWS CLI from PyPI (its own driver,
+``awscli.clidriver``) and cfinv's ``main()``.  Most comparisons run both
+in-process, which skips half a second of start-up per command and keeps the
+suite fast; the process-level cases (exit codes, stderr, a whole create) run
+``python -m awscli`` and ``python -m cfinv`` side by side.  Where a value is
+necessarily different (a new invalidation's Id, time and generated
+CallerReference), the comparison leaves it out; everywhere else the output
+must be identical.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import pytest
 
+from cfinv import Runtime
+from cfinv.cli import main as cfinv_main
 from cfinv.testing import CloudFrontEmulator
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 FORMATS = ["json", "text", "table"]
 
@@ -29,7 +38,7 @@ FORMATS = ["json", "text", "table"]
 @pytest.fixture(scope="module")
 def emu() -> Iterator[CloudFrontEmulator]:
     """One emulator for the module; invalidations stay InProgress so outputs are stable."""
-    with CloudFrontEmulator(latency=3600, rate_limits=None, seed=5) as emulator:
+    with CloudFrontEmulator(latency=3600, rate_limits=None, runtime=Runtime.seeded(5)) as emulator:
         yield emulator
 
 
@@ -44,8 +53,39 @@ def dist(emu: CloudFrontEmulator) -> str:
     return dist
 
 
+@pytest.fixture(scope="module")
+def aws_driver() -> Callable[[], Any]:
+    """Makes the AWS CLI's own command driver, a fresh one per command (as a process would)."""
+    from awscli.clidriver import create_clidriver  # type: ignore[import-untyped]
+
+    loader = create_clidriver().session.get_component("data_loader")
+
+    def fresh() -> Any:
+        driver = create_clidriver()
+        # Its state is fresh; the service models it loads are not: share the loader's cache.
+        driver.session.register_component("data_loader", loader)
+        return driver
+
+    return fresh
+
+
 AWS = (sys.executable, "-m", "awscli", "cloudfront")
 CFINV = (sys.executable, "-m", "cfinv")
+
+
+def _in_process(
+    entry: Callable[[list[str]], int], emu: CloudFrontEmulator, args: tuple[str, ...]
+) -> subprocess.CompletedProcess[str]:
+    out, err = io.StringIO(), io.StringIO()
+    argv = [*args, "--endpoint-url", emu.endpoint_url]
+    env = {**emu.environ(), "AWS_PAGER": ""}
+    with (
+        mock.patch.dict(os.environ, env),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        code = entry(argv)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def _start(
@@ -65,25 +105,25 @@ def _finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
-def aws(emu: CloudFrontEmulator, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The real AWS CLI (v1, from PyPI)."""
-    return _finish(_start(AWS, emu, args, env))
-
-
-def cfinv(emu: CloudFrontEmulator, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """cfinv, as a whole process."""
-    return _finish(_start(CFINV, emu, args, env))
-
-
-def both(emu: CloudFrontEmulator, *args: str) -> tuple[subprocess.CompletedProcess[str], ...]:
-    """Run the AWS CLI and cfinv side by side (an identical create is the same invalidation)."""
-    running = [_start(AWS, emu, args, {}), _start(CFINV, emu, args, {})]
+def processes(
+    emu: CloudFrontEmulator, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], ...]:
+    """Run `aws cloudfront ...` and `cfinv ...` as processes, side by side."""
+    running = [_start(AWS, emu, args, env), _start(CFINV, emu, args, env)]
     return tuple(_finish(p) for p in running)
 
 
-def same(emu: CloudFrontEmulator, *args: str) -> str:
+def both(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, *args: str
+) -> tuple[subprocess.CompletedProcess[str], ...]:
+    """Run the AWS CLI and cfinv in-process (an identical create is the same invalidation)."""
+    theirs = _in_process(lambda argv: int(aws_driver().main(["cloudfront", *argv])), emu, args)
+    return theirs, _in_process(cfinv_main, emu, args)
+
+
+def same(aws_driver: Callable[[], Any], emu: CloudFrontEmulator, *args: str) -> str:
     """Run both; assert identical stdout and exit code; return the output."""
-    theirs, ours = both(emu, *args)
+    theirs, ours = both(aws_driver, emu, *args)
     assert theirs.returncode == 0, theirs.stderr
     assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), ours.stderr
     return ours.stdout
@@ -93,7 +133,9 @@ def same(emu: CloudFrontEmulator, *args: str) -> str:
 
 
 @pytest.mark.parametrize("output", FORMATS)
-def test_create_invalidation_output(emu: CloudFrontEmulator, dist: str, output: str) -> None:
+def test_create_invalidation_output(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, output: str
+) -> None:
     """The same batch twice is the same invalidation: both commands must print it identically."""
     batch = json.dumps(
         {
@@ -102,6 +144,7 @@ def test_create_invalidation_output(emu: CloudFrontEmulator, dist: str, output: 
         }
     )
     out = same(
+        aws_driver,
         emu,
         "create-invalidation",
         "--distribution-id",
@@ -124,11 +167,12 @@ def test_create_invalidation_output(emu: CloudFrontEmulator, dist: str, output: 
     ],
 )
 def test_create_invalidation_query(
-    emu: CloudFrontEmulator, dist: str, output: str, query: str
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, output: str, query: str
 ) -> None:
     """--query gives the same result."""
     batch = f"Paths={{Quantity=1,Items=[/q.html]}},CallerReference=query-{output}-{len(query)}"
     same(
+        aws_driver,
         emu,
         "create-invalidation",
         "--distribution-id",
@@ -154,9 +198,9 @@ def _masked(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_create_invalidation_with_paths(emu: CloudFrontEmulator, dist: str) -> None:
-    """--paths: same shape and values, but for Id, time and the generated reference."""
+    """--paths, as whole processes: same shape and values, but for Id, time and reference."""
     args = ("create-invalidation", "--distribution-id", dist, "--paths", "/a.html", "/b/*")
-    theirs, ours = both(emu, *args)
+    theirs, ours = processes(emu, *args)
     assert (ours.returncode, theirs.returncode) == (0, 0)
     assert _masked(json.loads(theirs.stdout)) == _masked(json.loads(ours.stdout))
     # The same layout line by line, too.
@@ -167,17 +211,32 @@ def test_create_invalidation_with_paths(emu: CloudFrontEmulator, dist: str) -> N
 
 
 @pytest.mark.parametrize("output", FORMATS)
-def test_get_invalidation_output(emu: CloudFrontEmulator, dist: str, output: str) -> None:
+def test_get_invalidation_output(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, output: str
+) -> None:
     """get-invalidation prints the same in every format."""
     inv_id = emu.invalidations(dist)[0].id
-    same(emu, "get-invalidation", "--distribution-id", dist, "--id", inv_id, "--output", output)
+    same(
+        aws_driver,
+        emu,
+        "get-invalidation",
+        "--distribution-id",
+        dist,
+        "--id",
+        inv_id,
+        "--output",
+        output,
+    )
 
 
 @pytest.mark.parametrize("output", FORMATS)
-def test_get_invalidation_query(emu: CloudFrontEmulator, dist: str, output: str) -> None:
+def test_get_invalidation_query(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, output: str
+) -> None:
     """get-invalidation --query gives the same result."""
     inv_id = emu.invalidations(dist)[0].id
     same(
+        aws_driver,
         emu,
         "get-invalidation",
         "--distribution-id",
@@ -204,26 +263,45 @@ def test_get_invalidation_query(emu: CloudFrontEmulator, dist: str, output: str)
     ids=["all", "page-size", "max-items", "no-paginate", "no-paginate-max-items"],
 )
 def test_list_invalidations_output(
-    emu: CloudFrontEmulator, dist: str, output: str, pagination: tuple[str, ...]
+    aws_driver: Callable[[], Any],
+    emu: CloudFrontEmulator,
+    dist: str,
+    output: str,
+    pagination: tuple[str, ...],
 ) -> None:
     """list-invalidations, auto-paginated or not, prints the same (NextToken included)."""
-    same(emu, "list-invalidations", "--distribution-id", dist, "--output", output, *pagination)
+    same(
+        aws_driver,
+        emu,
+        "list-invalidations",
+        "--distribution-id",
+        dist,
+        "--output",
+        output,
+        *pagination,
+    )
 
 
-def test_list_invalidations_starting_token(emu: CloudFrontEmulator, dist: str) -> None:
+def test_list_invalidations_starting_token(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str
+) -> None:
     """A NextToken from the AWS CLI resumes identically in cfinv."""
     first = json.loads(
-        same(emu, "list-invalidations", "--distribution-id", dist, "--max-items", "1")
+        same(aws_driver, emu, "list-invalidations", "--distribution-id", dist, "--max-items", "1")
     )
+    token = first["NextToken"]
     same(
-        emu, "list-invalidations", "--distribution-id", dist, "--starting-token", first["NextToken"]
+        aws_driver, emu, "list-invalidations", "--distribution-id", dist, "--starting-token", token
     )
 
 
 @pytest.mark.parametrize("output", FORMATS)
-def test_list_invalidations_query(emu: CloudFrontEmulator, dist: str, output: str) -> None:
+def test_list_invalidations_query(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, output: str
+) -> None:
     """list-invalidations --query gives the same result."""
     same(
+        aws_driver,
         emu,
         "list-invalidations",
         "--distribution-id",
@@ -238,22 +316,31 @@ def test_list_invalidations_query(emu: CloudFrontEmulator, dist: str, output: st
 # --- errors ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("create-invalidation", "--distribution-id", "ENOSUCHDIST1234", "--paths", "/a"),
-        ("get-invalidation", "--distribution-id", "ENOSUCHDIST1234", "--id", "I1"),
-        ("list-invalidations", "--distribution-id", "ENOSUCHDIST1234"),
-    ],
-    ids=["create", "get", "list"],
-)
-def test_no_such_distribution(emu: CloudFrontEmulator, args: tuple[str, ...]) -> None:
-    """The same message; the same exit code under v1's convention, v2's 254 by default."""
-    theirs = aws(emu, *args)
-    ours_v1 = cfinv(emu, *args, CFINV_EXIT_CODES="v1")
-    ours_v2 = cfinv(emu, *args)
+NO_SUCH_DISTRIBUTION = {
+    "create": ("create-invalidation", "--distribution-id", "ENOSUCHDIST1234", "--paths", "/a"),
+    "get": ("get-invalidation", "--distribution-id", "ENOSUCHDIST1234", "--id", "I1"),
+    "list": ("list-invalidations", "--distribution-id", "ENOSUCHDIST1234"),
+}
+
+
+def test_no_such_distribution_as_processes(emu: CloudFrontEmulator) -> None:
+    """Whole processes: the same message and v1's exit code, v2's 254 by default."""
+    args = NO_SUCH_DISTRIBUTION["create"]
+    theirs, ours_v1 = processes(emu, *args, CFINV_EXIT_CODES="v1")
     assert theirs.returncode == 255  # AWS CLI v1, the one on PyPI
     assert ours_v1.returncode == theirs.returncode
-    assert ours_v2.returncode == 254  # AWS CLI v2's code for a service error
     assert ours_v1.stderr == theirs.stderr
-    assert ours_v1.stdout == theirs.stdout == ""
+    (ours_v2,) = [_finish(_start(CFINV, emu, args, {}))]
+    assert ours_v2.returncode == 254  # AWS CLI v2's code for a service error
+    assert ours_v2.stderr == theirs.stderr
+
+
+@pytest.mark.parametrize("operation", sorted(NO_SUCH_DISTRIBUTION))
+def test_no_such_distribution(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, operation: str
+) -> None:
+    """The same message for every operation; 255 as v1 answers it."""
+    theirs, ours = both(aws_driver, emu, *NO_SUCH_DISTRIBUTION[operation])
+    assert theirs.returncode == 255
+    assert ours.returncode == 254
+    assert ours.stderr == theirs.stderr

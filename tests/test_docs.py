@@ -31,6 +31,7 @@ import attrs
 import pytest
 import yaml
 
+from cfinv import Runtime
 from cfinv.testing import CloudFrontEmulator
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ EXAMPLES = examples()
 @pytest.fixture(scope="module")
 def docs_emulator() -> Iterator[CloudFrontEmulator]:
     """The emulator every example talks to: the docs' distributions, quick completions."""
-    with CloudFrontEmulator(latency=0.1, rate_limits=None, seed=1) as emulator:
+    with CloudFrontEmulator(latency=0.1, rate_limits=None, runtime=Runtime.seeded(1)) as emulator:
         for distribution_id in DISTRIBUTIONS:
             emulator.create_distribution(distribution_id)
         for tenant_id in TENANTS:

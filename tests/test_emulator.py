@@ -25,8 +25,8 @@ from cfinv import (
     Limits,
     map_client_error,
 )
-from cfinv.testing import CloudFrontEmulator, FaultKind
-from tests.conftest import FakeClock, client_config
+from cfinv.testing import CloudFrontEmulator, FaultKind, VirtualClock
+from tests.conftest import client_config
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,9 +53,9 @@ def error_of(info: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-async def fake_time_emulator(clock: FakeClock) -> AsyncIterator[CloudFrontEmulator]:
+async def fake_time_emulator(clock: VirtualClock) -> AsyncIterator[CloudFrontEmulator]:
     """An emulator whose clock only moves when the test says so."""
-    async with CloudFrontEmulator(latency=60, clock=clock, rate_limits=None) as emu:
+    async with CloudFrontEmulator(latency=60, runtime=clock.runtime(), rate_limits=None) as emu:
         yield emu
 
 
@@ -73,7 +73,7 @@ async def fake_time_client(
 
 
 async def test_create_get_list_round_trip(
-    fake_time_emulator: CloudFrontEmulator, fake_time_client: CloudFrontClient, clock: FakeClock
+    fake_time_emulator: CloudFrontEmulator, fake_time_client: CloudFrontClient, clock: VirtualClock
 ) -> None:
     """An invalidation is InProgress until its latency has passed, then Completed."""
     emu, cf = fake_time_emulator, fake_time_client
@@ -88,7 +88,7 @@ async def test_create_get_list_round_trip(
     )
     assert re.fullmatch(r"[A-Z0-9]{13,15}", inv["Id"])
     assert inv["Status"] == "InProgress"
-    assert inv["CreateTime"] == clock.now
+    assert inv["CreateTime"] == clock.now()
     assert inv["InvalidationBatch"] == batch("/index.html", "/img/*")
 
     got = await cf.get_invalidation(DistributionId=dist, Id=inv["Id"])
@@ -143,7 +143,7 @@ async def test_any_element_order_is_accepted(emulator: CloudFrontEmulator) -> No
 
 
 async def test_list_is_newest_first_and_paginates(
-    fake_time_emulator: CloudFrontEmulator, fake_time_client: CloudFrontClient, clock: FakeClock
+    fake_time_emulator: CloudFrontEmulator, fake_time_client: CloudFrontClient, clock: VirtualClock
 ) -> None:
     """MaxItems pages, Marker = last Id of the previous page, NextMarker only when truncated."""
     emu, cf = fake_time_emulator, fake_time_client
@@ -322,7 +322,7 @@ async def test_missing_body(client: CloudFrontClient, emulator: CloudFrontEmulat
 
 
 async def test_in_progress_limits_are_enforced(
-    fake_time_emulator: CloudFrontEmulator, fake_time_client: CloudFrontClient, clock: FakeClock
+    fake_time_emulator: CloudFrontEmulator, fake_time_client: CloudFrontClient, clock: VirtualClock
 ) -> None:
     """3,000 files and, independently, 15 wildcards in progress; freed on completion."""
     emu, cf = fake_time_emulator, fake_time_client
@@ -348,10 +348,12 @@ async def test_in_progress_limits_are_enforced(
     assert len(emu.invalidations(dist)) == 4
 
 
-async def test_limits_are_configurable(clock: FakeClock) -> None:
+async def test_limits_are_configurable(clock: VirtualClock) -> None:
     """Smaller limits make small tests of the budget possible."""
     async with (
-        CloudFrontEmulator(limits=Limits(files=2, wildcards=1), clock=clock, latency=5) as emu,
+        CloudFrontEmulator(
+            limits=Limits(files=2, wildcards=1), runtime=clock.runtime(), latency=5
+        ) as emu,
         get_session().create_client(
             "cloudfront", config=client_config(), **emu.client_kwargs()
         ) as cf,
@@ -591,17 +593,32 @@ async def test_reset_after_processing_loses_only_the_reply(
     assert len(emulator.invalidations(dist)) == 1
 
 
-async def test_delayed_reply(emulator: CloudFrontEmulator) -> None:
+async def test_delayed_reply() -> None:
     """A delayed reply trips the client's read timeout after the server has acted."""
+    # Real time: the client's read timeout is a real one.  Both timers run on
+    # this one event loop, so the 0.2 s timeout always fires before the 0.6 s delay.
+    async with CloudFrontEmulator(latency=0.05) as emulator:
+        dist = emulator.create_distribution()
+        emulator.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=0.6)
+        config = client_config(read_timeout=0.2)
+        async with get_session().create_client(
+            "cloudfront", config=config, **emulator.client_kwargs()
+        ) as cf:
+            with pytest.raises(ReadTimeoutError):
+                await cf.create_invalidation(DistributionId=dist, InvalidationBatch=batch("/x"))
+        assert len(emulator.invalidations(dist)) == 1
+
+
+async def test_delay_passes_on_virtual_time(
+    client: CloudFrontClient, emulator: CloudFrontEmulator, virtual: VirtualClock
+) -> None:
+    """On a virtual clock a DELAY fault takes virtual seconds, not real ones."""
     dist = emulator.create_distribution()
-    emulator.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=0.6)
-    config = client_config(read_timeout=0.2)
-    async with get_session().create_client(
-        "cloudfront", config=config, **emulator.client_kwargs()
-    ) as cf:
-        with pytest.raises(ReadTimeoutError):
-            await cf.create_invalidation(DistributionId=dist, InvalidationBatch=batch("/x"))
-    assert len(emulator.invalidations(dist)) == 1
+    emulator.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=600)
+    before = virtual.elapsed
+    created = await client.create_invalidation(DistributionId=dist, InvalidationBatch=batch("/x"))
+    assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert virtual.elapsed - before == pytest.approx(600)
 
 
 async def test_random_faults_are_reproducible(emulator: CloudFrontEmulator) -> None:
@@ -782,10 +799,12 @@ async def test_unknown_marker_is_invalid_argument(
     assert error_of(info)[:2] == (400, "InvalidArgument")
 
 
-async def test_concurrent_creates_never_exceed_the_budget(clock: FakeClock) -> None:
+async def test_concurrent_creates_never_exceed_the_budget(clock: VirtualClock) -> None:
     """Under concurrency the emulator admits exactly what fits in the budget."""
     async with (
-        CloudFrontEmulator(limits=Limits(files=10), clock=clock, rate_limits=None) as emu,
+        CloudFrontEmulator(
+            limits=Limits(files=10), runtime=clock.runtime(), rate_limits=None
+        ) as emu,
         get_session().create_client(
             "cloudfront", config=client_config(), **emu.client_kwargs()
         ) as cf,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aiobotocore.session import get_session
 
+from cfinv import Runtime
 from cfinv.testing import CloudFrontEmulator
 from tests.conftest import client_config
 from tests.moto_support import moto_distribution
@@ -49,7 +50,7 @@ def aws(emulator: CloudFrontEmulator, *args: str) -> Any:
 @pytest.fixture
 def threaded_emulator() -> Iterator[CloudFrontEmulator]:
     """The emulator in a background thread, so a subprocess can call it while we wait."""
-    with CloudFrontEmulator(latency=0.05, seed=11) as emu:
+    with CloudFrontEmulator(latency=0.05, runtime=Runtime.seeded(11)) as emu:
         yield emu
 
 

@@ -6,11 +6,12 @@ import asyncio
 import collections
 import itertools
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
+from aiobotocore.session import AioSession
 
 from cfinv import (
     AccessDenied,
@@ -31,36 +32,42 @@ from cfinv import (
     Retrying,
     RetryPolicy,
     Submitted,
+    Throttling,
     WaitingForCapacity,
     invalidate_many,
 )
-from cfinv.testing import CloudFrontEmulator, FaultKind, RateLimit
+from cfinv.testing import CloudFrontEmulator, FaultKind, VirtualClock
+from tests.conftest import SESSION
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from types_aiobotocore_cloudfront import CloudFrontClient
 
-# Polls every 20 ms: tests wait for real (small) emulator latencies, never for seconds.
+# For the few tests that run on real time (a real read timeout, moto's server, a
+# thread emulator): polls every 20 ms, so they wait for small real latencies.
 FAST_POLL = PollPolicy(first=0.02, min_interval=0.02, max_interval=0.1)
 FAST_RETRY = RetryPolicy(initial=0.01, max_backoff=0.05, deadline=5)
-FAST_PACER_RATE = 100.0
 
-
-def fast_pacer() -> CreatePacer:
-    return CreatePacer(FAST_PACER_RATE, 20)
+#: Every other test runs on a VirtualClock with CloudFront's own figures: a
+#: minute of latency, the default poll schedule, retry policy and create pacer.
+LATENCY = 60.0
 
 
 def invalidator(emu: CloudFrontEmulator, dist: str, **options: Any) -> Invalidator:
-    """An Invalidator that owns its client, pointed at the emulator."""
+    """An Invalidator that owns its client, pointed at the emulator, on the emulator's runtime."""
     defaults: dict[str, Any] = {
         "endpoint_url": emu.endpoint_url,
-        "poll": FAST_POLL,
-        "retry": FAST_RETRY,
-        "pacer": fast_pacer(),
-        "seed": 1,
+        "session": SESSION,
+        "runtime": emu.runtime,
     }
     return Invalidator(dist, **{**defaults, **options})
+
+
+def real_time_invalidator(emu: CloudFrontEmulator, dist: str, **options: Any) -> Invalidator:
+    """An Invalidator on real time, polling fast, for an emulator on real time."""
+    fast = {"poll": FAST_POLL, "retry": FAST_RETRY, "pacer": CreatePacer(100.0, 20)}
+    return invalidator(emu, dist, **{**fast, **options})
 
 
 def created_per_batch(emu: CloudFrontEmulator, dist: str) -> collections.Counter[str]:
@@ -72,9 +79,9 @@ def errors_answered(emu: CloudFrontEmulator) -> collections.Counter[str]:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[CloudFrontEmulator]:
-    """A fast emulator: 80 ms latency, no rate limit (the pacer tests set their own)."""
-    async with CloudFrontEmulator(latency=0.08, rate_limits=None, seed=3) as emulator:
+async def emu(virtual: VirtualClock) -> AsyncIterator[CloudFrontEmulator]:
+    """An emulator on virtual time: a minute of latency, CloudFront's limits and create rate."""
+    async with CloudFrontEmulator(latency=LATENCY, runtime=virtual.runtime(seed=3)) as emulator:
         yield emulator
 
 
@@ -194,7 +201,7 @@ async def test_small_batches_run_in_parallel(emu: CloudFrontEmulator) -> None:
 async def test_another_writer_holding_capacity_is_discovered(emu: CloudFrontEmulator) -> None:
     """Invalidations already in progress are found first and waited for, not collided with."""
     dist = emu.create_distribution()
-    other = emu.create_invalidation(dist, [f"/other/{i}" for i in range(2500)], latency=0.3)
+    other = emu.create_invalidation(dist, [f"/other/{i}" for i in range(2500)], latency=30)
     events: list[Event] = []
     report = await invalidator(emu, dist, on_event=events.append).invalidate(
         [f"/mine/{i}" for i in range(1000)]
@@ -221,12 +228,12 @@ async def test_capacity_taken_after_discovery_is_waited_for(emu: CloudFrontEmula
         async def acquire(self) -> float:
             if not self.intruded:
                 self.intruded = True
-                emu.create_invalidation(dist, [f"/x/{i}" for i in range(3000)], latency=0.2)
+                emu.create_invalidation(dist, [f"/x/{i}" for i in range(3000)], latency=20)
             return await super().acquire()
 
     events: list[Event] = []
     report = await invalidator(
-        emu, dist, pacer=Intruder(FAST_PACER_RATE, 20), on_event=events.append
+        emu, dist, pacer=Intruder(runtime=emu.runtime), on_event=events.append
     ).invalidate(["/mine"])
     assert report.completed
     assert errors_answered(emu) == {"TooManyInvalidationsInProgress": 1}
@@ -286,15 +293,21 @@ async def test_delayed_reply_is_retried_without_duplicate() -> None:
     async with CloudFrontEmulator(latency=0.05, rate_limits=None) as emu:
         dist = emu.create_distribution()
         emu.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=0.5)
-        report = await invalidator(emu, dist, config=AioConfig(read_timeout=0.2)).invalidate(["/a"])
+        # Real time: the client's read timeout is a real one, and fires before the delay ends.
+        inv = real_time_invalidator(emu, dist, config=AioConfig(read_timeout=0.2))
+        report = await inv.invalidate(["/a"])
         assert report.completed
         assert len(emu.invalidations(dist)) == 1
         assert report.batches[0].attempts == 2
 
 
-async def test_caller_reference_conflict_on_retry_resolves_to_the_earlier_invalidation() -> None:
+async def test_caller_reference_conflict_on_retry_resolves_to_the_earlier_invalidation(
+    virtual: VirtualClock,
+) -> None:
     """Lost reply + a CloudFront that answers the conflict even for the same batch."""
-    async with CloudFrontEmulator(latency=0.05, rate_limits=None, replay_identical=False) as emu:
+    async with CloudFrontEmulator(
+        latency=LATENCY, replay_identical=False, runtime=virtual.runtime()
+    ) as emu:
         dist = emu.create_distribution()
         emu.inject(FaultKind.RESET_AFTER, operation="CreateInvalidation")
         report = await invalidator(emu, dist).invalidate(["/a"])
@@ -327,7 +340,7 @@ async def test_random_faults_soak(emu: CloudFrontEmulator) -> None:
             FaultKind.RESET_AFTER,
         ],
     )
-    retry = RetryPolicy(attempts=30, initial=0.005, max_backoff=0.02, deadline=10)
+    retry = RetryPolicy(attempts=30, deadline=600)
     report = await invalidator(emu, dist, retry=retry, limits=Limits(files=50)).invalidate(
         [f"/p/{i}" for i in range(400)]
     )
@@ -339,34 +352,33 @@ async def test_random_faults_soak(emu: CloudFrontEmulator) -> None:
     assert report.retries > 0
 
 
-async def test_retry_schedule_uses_full_jitter_and_the_deadline() -> None:
-    """With an injected sleep, the pauses follow the policy and stop at the deadline."""
-    async with CloudFrontEmulator(latency=0, rate_limits=None) as emu:
-        dist = emu.create_distribution()
-        emu.inject(FaultKind.THROTTLE, operation="CreateInvalidation", count=50)
-        now = [0.0]
-        pauses: list[float] = []
-
-        async def sleep(seconds: float) -> None:
-            pauses.append(seconds)
-            now[0] += seconds
-
-        policy = RetryPolicy(attempts=50, initial=1, max_backoff=8, deadline=30)
-        inv = invalidator(
-            emu,
-            dist,
-            retry=policy,
-            clock=lambda: now[0],
-            sleep=sleep,
-            pacer=CreatePacer(1000, 1000, clock=lambda: now[0], sleep=sleep),
-        )
-        with pytest.raises(Exception, match="Throttling") as info:
-            await inv.invalidate(["/a"])
-        assert type(info.value).__name__ == "Throttling"
+async def test_retry_schedule_uses_full_jitter_and_the_deadline(
+    emu: CloudFrontEmulator, virtual: VirtualClock
+) -> None:
+    """On virtual time, the pauses follow the policy and stop at the deadline."""
+    dist = emu.create_distribution()
+    emu.inject(FaultKind.THROTTLE, operation="CreateInvalidation", count=50)
+    retries: list[Retrying] = []
+    policy = RetryPolicy(attempts=50, initial=1, max_backoff=8, deadline=30)
+    inv = invalidator(
+        emu,
+        dist,
+        retry=policy,
+        pacer=CreatePacer(1000, 1000, runtime=emu.runtime),
+        on_event=lambda e: retries.extend([e] if isinstance(e, Retrying) else []),
+    )
+    started = virtual.elapsed
+    with pytest.raises(Throttling):
+        await inv.invalidate(["/a"])
+    pauses = [e.delay for e in retries]
     assert pauses
     for n, pause in enumerate(pauses, start=1):
         assert 0 <= pause <= min(8, 2 ** (n - 1))
     assert sum(pauses) <= 30
+    # Virtual time passed exactly as the pauses say, and the server saw the attempts.
+    assert virtual.elapsed - started == pytest.approx(sum(pauses))
+    creates = [c for c in emu.calls if c.operation == "CreateInvalidation"]
+    assert len(creates) == len(pauses) + 1
     assert emu.invalidations(dist) == ()
 
 
@@ -403,7 +415,7 @@ async def test_bad_credentials_fail_fast_without_leaking_them(
     """Wrong secret: AccessDenied family, one call, and the secret appears nowhere."""
     dist = emu.create_distribution()
     secret = "s3cr3t-value-that-must-not-leak"
-    session = get_session()
+    session = AioSession()
     session.set_credentials("testing", secret)
     inv = invalidator(emu, dist, session=session)
     with caplog.at_level(logging.DEBUG, logger="cfinv"), pytest.raises(AccessDenied) as info:
@@ -418,51 +430,56 @@ async def test_bad_credentials_fail_fast_without_leaking_them(
 # --- timeouts, waiting, cancellation ---------------------------------------------------------
 
 
-async def test_timeout_raises_with_a_partial_report() -> None:
+async def test_timeout_raises_with_a_partial_report(
+    emu: CloudFrontEmulator, virtual: VirtualClock
+) -> None:
     """The timeout ends the wait; the exception carries what was created."""
-    async with CloudFrontEmulator(latency=30, rate_limits=None) as emu:
-        dist = emu.create_distribution()
-        with pytest.raises(InvalidationTimeout) as info:
-            await invalidator(emu, dist).invalidate(["/a"], timeout=0.3)
-        report = info.value.report
-        assert report is not None
-        assert report.timed_out
-        assert not report.completed
-        (created,) = emu.invalidations(dist)
-        assert [created.id] == [i.id for i in report.invalidations]
-        assert isinstance(info.value, TimeoutError)
+    dist = emu.create_distribution()
+    started = virtual.elapsed
+    with pytest.raises(InvalidationTimeout) as info:
+        await invalidator(emu, dist).invalidate(["/a"], timeout=20)
+    assert virtual.elapsed - started == pytest.approx(20)
+    report = info.value.report
+    assert report is not None
+    assert report.timed_out
+    assert not report.completed
+    (created,) = emu.invalidations(dist)
+    assert [created.id] == [i.id for i in report.invalidations]
+    assert isinstance(info.value, TimeoutError)
 
 
-async def test_timeout_during_a_create_still_reports_what_it_created() -> None:
+async def test_timeout_during_a_create_still_reports_what_it_created(
+    emu: CloudFrontEmulator,
+) -> None:
     """A create cut off by the timeout after CloudFront acted is found and reported, not lost."""
-    async with CloudFrontEmulator(latency=30, rate_limits=None) as emu:
-        dist = emu.create_distribution()
-        emu.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=1.0)
-        inv = invalidator(emu, dist)
-        report = await inv.invalidate(["/a"], timeout=0.4, raise_on_timeout=False)
-        (created,) = emu.invalidations(dist)
-        assert report.timed_out
-        assert [created.id] == [i.id for i in report.invalidations]
-        assert [created.id] == [i.id for i in inv.submitted]
-        assert report.unsent == ()
+    dist = emu.create_distribution()
+    emu.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=10)
+    inv = invalidator(emu, dist)
+    report = await inv.invalidate(["/a"], timeout=4, raise_on_timeout=False)
+    (created,) = emu.invalidations(dist)
+    assert report.timed_out
+    assert [created.id] == [i.id for i in report.invalidations]
+    assert [created.id] == [i.id for i in inv.submitted]
+    assert report.unsent == ()
 
 
-async def test_soft_timeout_returns_the_partial_report_and_wait_resumes() -> None:
+async def test_soft_timeout_returns_the_partial_report_and_wait_resumes(
+    emu: CloudFrontEmulator,
+) -> None:
     """raise_on_timeout=False returns the report; wait(ids) picks up where it stopped."""
-    async with CloudFrontEmulator(latency=30, rate_limits=None) as emu:
-        dist = emu.create_distribution()
-        async with invalidator(emu, dist, limits=Limits(files=2)) as inv:
-            report = await inv.invalidate(["/a", "/b", "/c"], timeout=0.3, raise_on_timeout=False)
-            assert report.timed_out
-            assert len(report.unsent) == 1  # the second batch never fitted
-            ids = [i.id for i in report.invalidations]
-            emu.complete()
-            done = await inv.wait(ids, timeout=5)
-            # The timed-out call did not spoil the invalidations for later calls.
-            again = await inv.invalidate(["/c"], wait=False, timeout=5)
-        assert [i.id for i in done] == ids
-        assert all(i.is_completed for i in done)
-        assert len(again.invalidations) == 1
+    dist = emu.create_distribution()
+    async with invalidator(emu, dist, limits=Limits(files=2)) as inv:
+        report = await inv.invalidate(["/a", "/b", "/c"], timeout=20, raise_on_timeout=False)
+        assert report.timed_out
+        assert len(report.unsent) == 1  # the second batch never fitted
+        ids = [i.id for i in report.invalidations]
+        emu.complete()
+        done = await inv.wait(ids, timeout=5)
+        # The timed-out call did not spoil the invalidations for later calls.
+        again = await inv.invalidate(["/c"], wait=False, timeout=5)
+    assert [i.id for i in done] == ids
+    assert all(i.is_completed for i in done)
+    assert len(again.invalidations) == 1
 
 
 async def test_wait_false_returns_after_submission(emu: CloudFrontEmulator) -> None:
@@ -481,7 +498,7 @@ async def test_wait_false_returns_after_submission(emu: CloudFrontEmulator) -> N
 async def test_wait_on_invalidations_created_elsewhere(emu: CloudFrontEmulator) -> None:
     """wait(ids) follows invalidations another process created."""
     dist = emu.create_distribution()
-    elsewhere = emu.create_invalidation(dist, ["/x"], latency=0.1)
+    elsewhere = emu.create_invalidation(dist, ["/x"], latency=90)
     done = await invalidator(emu, dist).wait([elsewhere.id])
     assert [elsewhere.id] == [i.id for i in done]
     assert done[0].is_completed
@@ -496,23 +513,30 @@ async def test_wait_on_an_unknown_id_names_it(emu: CloudFrontEmulator) -> None:
         await invalidator(emu, dist).wait(["INOSUCHINVALID"])
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.005, 0.02, 0.05, 0.1, 0.2])
-async def test_cancellation_at_any_point_leaves_nothing_behind(delay: float) -> None:
+@pytest.mark.parametrize(
+    ("seconds", "turns"),
+    # Virtual seconds, then event-loop turns: points between and inside requests.
+    [(0, 0), (0, 3), (0, 10), (0, 30), (1, 0), (30, 5), (61, 0), (61, 7), (125, 2), (150, 0)],
+)
+async def test_cancellation_at_any_point_leaves_nothing_behind(
+    emu: CloudFrontEmulator, virtual: VirtualClock, seconds: float, turns: int
+) -> None:
     """Cancelled mid-way: no task left, the owned client closed, nothing created is lost."""
-    async with CloudFrontEmulator(latency=0.15, rate_limits=None) as emu:
-        dist = emu.create_distribution()
-        events: list[Event] = []
-        inv = invalidator(emu, dist, limits=Limits(files=2), on_event=events.append)
-        task = asyncio.create_task(inv.invalidate([f"/p{i}" for i in range(6)]))
-        await asyncio.sleep(delay)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert other_tasks() == set()
-        assert inv._client is None
-        created = {i.id for i in emu.invalidations(dist)}
-        assert {i.id for i in inv.submitted} == created
-        assert {e.invalidation.id for e in events if isinstance(e, Submitted)} == created
+    dist = emu.create_distribution()
+    events: list[Event] = []
+    inv = invalidator(emu, dist, limits=Limits(files=2), on_event=events.append)
+    task = asyncio.create_task(inv.invalidate([f"/p{i}" for i in range(6)]))
+    await virtual.sleep(seconds)
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert other_tasks() == set()
+    assert not inv._engine.gateway.is_open
+    created = {i.id for i in emu.invalidations(dist)}
+    assert {i.id for i in inv.submitted} == created
+    assert {e.invalidation.id for e in events if isinstance(e, Submitted)} == created
 
 
 async def test_closed_invalidator_refuses_more_work(emu: CloudFrontEmulator) -> None:
@@ -531,11 +555,9 @@ async def test_closed_invalidator_refuses_more_work(emu: CloudFrontEmulator) -> 
 async def test_a_passed_client_is_used_and_never_closed(emu: CloudFrontEmulator) -> None:
     """Cfinv leaves a caller's client open and working."""
     dist = emu.create_distribution()
-    async with get_session().create_client("cloudfront", **emu.client_kwargs()) as client:
+    async with SESSION.create_client("cloudfront", **emu.client_kwargs()) as client:
         cf: CloudFrontClient = client
-        report = await Invalidator(dist, client=cf, poll=FAST_POLL, pacer=fast_pacer()).invalidate(
-            ["/a"]
-        )
+        report = await Invalidator(dist, client=cf, runtime=emu.runtime).invalidate(["/a"])
         assert report.completed
         listed = await cf.list_invalidations(DistributionId=dist)
         assert listed["InvalidationList"]["Quantity"] == 1
@@ -553,7 +575,7 @@ async def test_distribution_tenant(emu: CloudFrontEmulator) -> None:
     """for_distribution_tenant() uses the ...ForDistributionTenant operations."""
     tenant = emu.create_distribution_tenant()
     inv = Invalidator.for_distribution_tenant(
-        tenant, endpoint_url=emu.endpoint_url, poll=FAST_POLL, pacer=fast_pacer()
+        tenant, endpoint_url=emu.endpoint_url, session=SESSION, runtime=emu.runtime
     )
     report = await inv.invalidate(["/t"])
     assert report.completed
@@ -571,8 +593,8 @@ async def test_invalidate_many_shares_client_and_pacer(emu: CloudFrontEmulator) 
     reports = await invalidate_many(
         {first: ["/a", "/b"], second: ["/*"]},
         endpoint_url=emu.endpoint_url,
-        pacer=fast_pacer(),
-        poll=FAST_POLL,
+        session=SESSION,
+        runtime=emu.runtime,
     )
     assert set(reports) == {first, second}
     assert all(r.completed for r in reports.values())
@@ -586,38 +608,38 @@ async def test_invalidate_many_reports_failures_with_the_successes(emu: CloudFro
         await invalidate_many(
             {good: ["/a"], "ENOSUCHDIST1234": ["/a"]},
             endpoint_url=emu.endpoint_url,
-            pacer=fast_pacer(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
+            session=SESSION,
+            runtime=emu.runtime,
         )
     assert set(info.value.reports) == {good}
     assert isinstance(info.value.errors["ENOSUCHDIST1234"], NoSuchDistribution)
 
 
-async def test_pacing_keeps_under_the_create_rate() -> None:
-    """Cfinv's pacer a little under the emulator's bucket: many batches, not one Throttling."""
-    rate = {"CreateInvalidation": RateLimit(20.0, 3)}
-    async with CloudFrontEmulator(latency=0.02, rate_limits=rate) as emu:
-        dist = emu.create_distribution()
-        report = await invalidator(
-            emu, dist, pacer=CreatePacer(16.0, 3), limits=Limits(files=1)
-        ).invalidate([f"/p{i}" for i in range(12)])
-        assert report.completed
-        assert errors_answered(emu) == {}
+async def test_pacing_keeps_under_the_create_rate(emu: CloudFrontEmulator) -> None:
+    """Twelve distributions at once on the default pacer: paced, not one Throttling."""
+    targets = {emu.create_distribution(): [f"/p{i}"] for i in range(12)}
+    reports = await invalidate_many(
+        targets, endpoint_url=emu.endpoint_url, session=SESSION, runtime=emu.runtime
+    )
+    assert all(report.completed for report in reports.values())
+    assert errors_answered(emu) == {}
+    creates = [c.time for c in emu.calls if c.operation == "CreateInvalidation"]
+    # A burst of five, then one every two seconds.
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(creates)]
+    assert gaps[:4] == [0, 0, 0, 0]
+    assert all(gap >= 2 - 1e-6 for gap in gaps[4:])
 
 
-async def test_throttling_burst_from_elsewhere_is_absorbed() -> None:
+async def test_throttling_burst_from_elsewhere_is_absorbed(emu: CloudFrontEmulator) -> None:
     """Another tool drains the account's rate: cfinv backs off and finishes."""
-    rate = {"CreateInvalidation": RateLimit(20.0, 3)}
-    async with CloudFrontEmulator(latency=0.02, rate_limits=rate) as emu:
-        dist = emu.create_distribution()
-        emu.inject(FaultKind.THROTTLE, operation="CreateInvalidation", count=4)
-        report = await invalidator(
-            emu, dist, pacer=CreatePacer(20.0, 3), limits=Limits(files=1)
-        ).invalidate([f"/p{i}" for i in range(6)])
-        assert report.completed
-        assert set(created_per_batch(emu, dist).values()) == {1}
-        assert errors_answered(emu)["Throttling"] == 4
+    dist = emu.create_distribution()
+    emu.inject(FaultKind.THROTTLE, operation="CreateInvalidation", count=4)
+    report = await invalidator(emu, dist, limits=Limits(files=1)).invalidate(
+        [f"/p{i}" for i in range(6)]
+    )
+    assert report.completed
+    assert set(created_per_batch(emu, dist).values()) == {1}
+    assert errors_answered(emu)["Throttling"] == 4
 
 
 # --- moto ---------------------------------------------------------------------------------
@@ -633,7 +655,7 @@ async def test_against_moto_server() -> None:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        async with get_session().create_client(
+        async with SESSION.create_client(
             "cloudfront",
             endpoint_url=f"http://{host}:{port}",
             region_name="us-east-1",
@@ -666,25 +688,27 @@ async def test_failing_polls_do_not_strand_other_calls(emu: CloudFrontEmulator) 
     emu.inject(FaultKind.SERVICE_UNAVAILABLE, operation="ListInvalidations", count=1)
     retry = RetryPolicy(attempts=2, initial=0.01, max_backoff=0.01, deadline=1)
     async with invalidator(emu, dist, retry=retry) as inv:
-        first, second = await asyncio.wait_for(
-            asyncio.gather(inv.invalidate(["/a"]), inv.invalidate(["/b"])), 10
+        first, second = await emu.runtime.wait_for(
+            asyncio.gather(inv.invalidate(["/a"]), inv.invalidate(["/b"])), 600
         )
     assert first.completed
     assert second.completed
 
 
-async def test_slow_event_callback_cut_by_timeout_leaks_no_budget(emu: CloudFrontEmulator) -> None:
+async def test_slow_event_callback_cut_by_timeout_leaks_no_budget(
+    emu: CloudFrontEmulator, virtual: VirtualClock
+) -> None:
     """A timeout during a slow on_event leaves the budget whole for the next call."""
     dist = emu.create_distribution()
 
     async def slow(event: Event) -> None:
         if isinstance(event, Submitted):
-            await asyncio.sleep(0.5)
+            await virtual.sleep(50)
 
     async with invalidator(emu, dist, on_event=slow, limits=Limits(files=2)) as inv:
-        report = await inv.invalidate(["/a", "/b"], timeout=0.2, raise_on_timeout=False)
+        report = await inv.invalidate(["/a", "/b"], timeout=20, raise_on_timeout=False)
         assert len(report.invalidations) == 1  # created before the callback was cut off
-        again = await inv.invalidate(["/c", "/d"], timeout=5)
+        again = await inv.invalidate(["/c", "/d"], timeout=600)
     assert again.completed
 
 
@@ -702,38 +726,80 @@ async def test_concurrent_first_calls_open_one_client(emu: CloudFrontEmulator) -
     reports = await asyncio.gather(*(inv.invalidate([f"/{n}"]) for n in range(3)))
     assert all(r.completed for r in reports)
     assert len(opened) == 1
-    assert inv._client is None
+    assert not inv._engine.gateway.is_open
 
 
-async def test_leaving_async_with_fails_a_running_call(emu: CloudFrontEmulator) -> None:
-    """A call still running when its `async with` ends fails clearly instead of hanging."""
+@pytest.mark.parametrize("stage", ["discovery", "create", "waiting"])
+async def test_leaving_async_with_fails_a_running_call_at_once(
+    emu: CloudFrontEmulator, virtual: VirtualClock, stage: str
+) -> None:
+    """A call running when its `async with` ends fails at once, with what it created."""
     dist = emu.create_distribution()
+    if stage == "discovery":  # the ListInvalidations reply is held back for ten minutes
+        emu.inject(FaultKind.DELAY, operation="ListInvalidations", delay=600)
+    elif stage == "create":  # created at once, the reply held back for ten minutes
+        emu.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=600)
     inv = invalidator(emu, dist)
     async with inv:
-        task = asyncio.create_task(inv.invalidate(["/a"]))
-        await asyncio.sleep(0.05)
+        task = asyncio.create_task(inv.invalidate(["/a", "/b"]))
+        await virtual.sleep(10)  # the call is inside its request, or waiting for completion
+        assert not task.done()
+        calls_before = len(emu.calls)
+        closing_at, real_start = virtual.elapsed, time.monotonic()
+    with pytest.raises(InvalidatorClosed) as info:
+        await task
+    assert virtual.elapsed - closing_at < 0.1
+    assert time.monotonic() - real_start < 5  # generous: what counts is that nothing waited
+    report = info.value.report
+    assert report is not None
+    created = [i.id for i in emu.invalidations(dist)]
+    assert [i.id for i in report.invalidations] == created
+    assert [i.id for i in info.value.invalidations] == created
+    assert created == ([] if stage == "discovery" else created[:1])
+    # No retry on a closed client: after the close, only a create in doubt was looked up.
+    after = [c.operation for c in emu.calls[calls_before:]]
+    assert set(after) <= ({"ListInvalidations", "GetInvalidation"} if stage == "create" else set())
+    assert other_tasks() <= {t for t in other_tasks() if "cfinv" not in t.get_name()}
+    assert not inv._engine.gateway.is_open
+
+
+async def test_aclose_fails_running_calls_and_refuses_new_ones(emu: CloudFrontEmulator) -> None:
+    """aclose() without `async with`: the running call fails, later calls are refused."""
+    dist = emu.create_distribution()
+    inv = invalidator(emu, dist)
+    task = asyncio.create_task(inv.invalidate(["/a"]))
+    await emu.runtime.sleep(5)
+    await inv.aclose()
+    with pytest.raises(InvalidatorClosed) as info:
+        await task
+    assert len(info.value.invalidations) == 1
     with pytest.raises(InvalidatorClosed):
-        await asyncio.wait_for(task, 5)
+        await inv.wait(["IANY"])
+    await inv.aclose()  # twice is harmless
+    assert "closed" in repr(inv)
 
 
-async def test_conflict_with_other_paths_on_retry_is_not_mistaken_for_success() -> None:
+async def test_conflict_with_other_paths_on_retry_is_not_mistaken_for_success(
+    emu: CloudFrontEmulator,
+) -> None:
     """A reused reference whose invalidation holds other paths is a conflict, even on a retry."""
-    async with CloudFrontEmulator(latency=0.05, rate_limits=None) as emu:
-        dist = emu.create_distribution()
-        emu.create_invalidation(dist, ["/x"], caller_reference="release-42")
-        emu.inject(FaultKind.SERVICE_UNAVAILABLE, operation="CreateInvalidation")
-        inv = invalidator(emu, dist, caller_reference=lambda _: "release-42")
-        with pytest.raises(CallerReferenceConflict, match="release-42"):
-            await inv.invalidate(["/y"])
-        assert [i.batch.paths.items for i in emu.invalidations(dist)] == [("/x",)]
+    dist = emu.create_distribution()
+    emu.create_invalidation(dist, ["/x"], caller_reference="release-42")
+    emu.inject(FaultKind.SERVICE_UNAVAILABLE, operation="CreateInvalidation")
+    inv = invalidator(emu, dist, caller_reference=lambda _: "release-42")
+    with pytest.raises(CallerReferenceConflict, match="release-42"):
+        await inv.invalidate(["/y"])
+    assert [i.batch.paths.items for i in emu.invalidations(dist)] == [("/x",)]
 
 
 def test_an_invalidator_and_pacer_survive_several_event_loops() -> None:
     """Kept across asyncio.run() calls (as in a module-level object), they keep working."""
     with CloudFrontEmulator(latency=0.05, rate_limits=None) as emu:
         dist = emu.create_distribution()
-        pacer = CreatePacer(FAST_PACER_RATE, 1)
-        inv = Invalidator(dist, endpoint_url=emu.endpoint_url, poll=FAST_POLL, pacer=pacer)
+        pacer = CreatePacer(100.0, 1)
+        inv = Invalidator(
+            dist, endpoint_url=emu.endpoint_url, session=SESSION, poll=FAST_POLL, pacer=pacer
+        )
         for n in range(3):
             report = asyncio.run(inv.invalidate([f"/{n}", f"/{n}b"]))
             assert report.completed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
@@ -14,24 +15,8 @@ from cfinv import CreatePacer, Limits, PollPolicy, RetryPolicy
 from cfinv._budget import Budget
 from cfinv.policies import CompletionWindow, to_seconds
 
-
-class FakeTime:
-    """A monotonic clock and a sleep that advances it instantly, recording each pause."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        """The fake monotonic time."""
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        """Advance the clock at once, yielding to the loop like a real sleep."""
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
+if TYPE_CHECKING:
+    from cfinv.testing import VirtualClock
 
 # --- RetryPolicy ---------------------------------------------------------------------
 
@@ -125,35 +110,33 @@ def test_completion_window_narrows_for_equal_durations() -> None:
 # --- CreatePacer -------------------------------------------------------------------
 
 
-async def test_pacer_allows_a_burst_then_the_rate() -> None:
-    """Five calls at once, then one every two seconds, without real sleeping."""
-    time = FakeTime()
-    pacer = CreatePacer(0.5, 5, clock=time, sleep=time.sleep)
+async def test_pacer_allows_a_burst_then_the_rate(virtual: VirtualClock) -> None:
+    """Five calls at once, then one every two seconds, on virtual time."""
+    pacer = CreatePacer(0.5, 5, runtime=virtual.runtime())
     waits = [await pacer.acquire() for _ in range(8)]
     assert waits[:5] == [0, 0, 0, 0, 0]
     assert waits[5:] == pytest.approx([2.0, 2.0, 2.0])
+    assert virtual.elapsed == pytest.approx(6.0)
 
 
-async def test_pacer_penalty_makes_everyone_wait() -> None:
+async def test_pacer_penalty_makes_everyone_wait(virtual: VirtualClock) -> None:
     """After a Throttling answer the bucket is empty: the next call waits a full interval."""
-    time = FakeTime()
-    pacer = CreatePacer(0.5, 5, clock=time, sleep=time.sleep)
+    pacer = CreatePacer(0.5, 5, runtime=virtual.runtime())
     pacer.penalize()
     assert await pacer.acquire() == pytest.approx(2.0)
 
 
-async def test_pacer_serves_concurrent_callers_in_turn() -> None:
+async def test_pacer_serves_concurrent_callers_in_turn(virtual: VirtualClock) -> None:
     """Concurrent callers are spaced at the rate, not released together."""
-    time = FakeTime()
-    pacer = CreatePacer(1.0, 1, clock=time, sleep=time.sleep)
+    pacer = CreatePacer(1.0, 1, runtime=virtual.runtime())
     stamps: list[float] = []
 
     async def call() -> None:
         await pacer.acquire()
-        stamps.append(time.now)
+        stamps.append(virtual.monotonic())
 
     await asyncio.gather(*(call() for _ in range(4)))
-    assert stamps == pytest.approx([100.0, 101.0, 102.0, 103.0])
+    assert stamps == pytest.approx([0.0, 1.0, 2.0, 3.0])
 
 
 def test_pacer_validates_its_arguments() -> None:

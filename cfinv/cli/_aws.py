@@ -296,7 +296,7 @@ def _list(args: argparse.Namespace, client: Any, params: dict[str, Any], printer
         if args.max_items is not None:
             params["MaxItems"] = args.max_items
         if "MaxItems" in params:
-            from cfinv._api import max_items_param  # only this path needs the library
+            from cfinv._gateway import max_items_param  # only this path needs the library
 
             params["MaxItems"] = max_items_param(client, "ListInvalidations", params["MaxItems"])
         printer.response("ListInvalidations", client.list_invalidations(**params))

@@ -68,6 +68,7 @@ def demo_paths(seed: int) -> list[str]:
 async def _run(args: argparse.Namespace) -> int:
     from aiobotocore.session import get_session
 
+    from cfinv import Runtime
     from cfinv.cli._aws import make_printer
     from cfinv.cli._invalidate import run_pipeline
     from cfinv.testing import CloudFrontEmulator
@@ -78,7 +79,7 @@ async def _run(args: argparse.Namespace) -> int:
     latency = lambda: rng.uniform(3.0, 5.0) / speed  # noqa: E731
     paths = demo_paths(args.seed)
     out = sys.stderr
-    async with CloudFrontEmulator(latency=latency, seed=args.seed) as emu:
+    async with CloudFrontEmulator(latency=latency, runtime=Runtime.seeded(args.seed)) as emu:
         distribution = emu.create_distribution("EDFDVBD6EXAMPLE")
         other = emu.create_invalidation(
             distribution, [f"/legacy/page-{n}.html" for n in range(1200)], latency=4.0 / speed

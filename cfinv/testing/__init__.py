@@ -3,7 +3,9 @@ Test support for code that invalidates CloudFront: a wire-accurate local emulato
 
 ``CloudFrontEmulator`` serves CloudFront's invalidation API over real HTTP on
 ``127.0.0.1``, with CloudFront's limits, caller-reference rules, create rate,
-SigV4 checks and injectable faults.  Point any AWS client at
+SigV4 checks and injectable faults.  ``VirtualClock`` runs the emulator and
+the code under test on virtual time, so a fifteen-minute wait takes
+milliseconds.  Point any AWS client at
 `CloudFrontEmulator.endpoint_url`.  The pytest plugin (installed with
 cfinv) provides the ``cloudfront_emulator`` fixture, and ``python -m
 cfinv.testing`` runs the emulator standalone.
@@ -18,6 +20,7 @@ from cfinv.testing._backend import (
     FaultKind,
     RateLimit,
 )
+from cfinv.testing._clock import VirtualClock
 from cfinv.testing._emulator import DEFAULT_RATE_LIMITS, CloudFrontEmulator
 
 __all__ = [
@@ -28,4 +31,5 @@ __all__ = [
     "EmulatedInvalidation",
     "FaultKind",
     "RateLimit",
+    "VirtualClock",
 ]

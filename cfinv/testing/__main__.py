@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cfinv.models import Limits
+from cfinv.runtime import Runtime
 from cfinv.testing._backend import RateLimit
 from cfinv.testing._emulator import DEFAULT_RATE_LIMITS, CloudFrontEmulator
 
@@ -106,7 +107,7 @@ def emulator_from_args(args: argparse.Namespace) -> CloudFrontEmulator:
         rate_limits=rates,
         conflict_code=args.conflict_code,
         credentials=None if args.no_auth else {args.access_key: args.secret_key},
-        seed=args.seed,
+        runtime=Runtime() if args.seed is None else Runtime.seeded(args.seed),
     )
     for distribution_id in args.distribution or [None]:
         emulator.create_distribution(distribution_id)

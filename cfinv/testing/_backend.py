@@ -20,9 +20,9 @@ from cfinv.models import InvalidationBatch, InvalidationStatus, Limits, Paths
 from cfinv.paths import is_wildcard, path_problem
 
 if TYPE_CHECKING:
-    import random
     from collections.abc import Callable
 
+    from cfinv.runtime import Runtime
     from cfinv.testing._wire import BatchRequest
 
 __all__ = [
@@ -208,9 +208,8 @@ class Backend:
         replay_identical: Whether a repeat with the same caller reference and
             paths returns the earlier invalidation (documented) or gets the
             conflict answer too (as some users report).
-        clock: Wall time (UTC, aware).
-        monotonic: Seconds for the rate limiter.
-        rng: Randomness for ids.
+        runtime: The wall clock (creation and completion times), the
+            monotonic clock (rate limits) and the random source (ids).
     """
 
     def __init__(
@@ -221,20 +220,20 @@ class Backend:
         conflict_code: str,
         rate_limits: dict[str, RateLimit],
         replay_identical: bool = True,
-        clock: Callable[[], dt.datetime],
-        monotonic: Callable[[], float],
-        rng: random.Random,
+        runtime: Runtime,
     ) -> None:
         self.limits = limits
         self._latency = latency
         self._conflict_code = conflict_code
         self._replay_identical = replay_identical
-        self._clock = clock
-        self._monotonic = monotonic
-        self._rng = rng
+        self._clock = runtime.now
+        self._monotonic = runtime.monotonic
+        self._rng = runtime.random
         self._lock = threading.RLock()
         self._targets: dict[tuple[TargetKind, str], _Target] = {}
-        self._buckets = {op: _TokenBucket(limit, monotonic()) for op, limit in rate_limits.items()}
+        self._buckets = {
+            op: _TokenBucket(limit, self._monotonic()) for op, limit in rate_limits.items()
+        }
         self._calls: list[CallRecord] = []
 
     # --- identity ---------------------------------------------------------------

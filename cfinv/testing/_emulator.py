@@ -12,14 +12,12 @@ CloudFront.  Use it as ``async with`` on the running event loop, or as a plain
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import random
 import re
 import socket
 import struct
 import threading
-import time
 import uuid
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +28,7 @@ from aiohttp import web
 from cfinv.models import Limits
 from cfinv.paths import normalize_path
 from cfinv.policies import to_seconds
+from cfinv.runtime import Runtime, utcnow
 from cfinv.testing import _sigv4, _wire
 from cfinv.testing._backend import (
     ApiError,
@@ -42,6 +41,7 @@ from cfinv.testing._backend import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Iterable, Mapping
     from types import TracebackType
 
@@ -150,8 +150,13 @@ class CloudFrontEmulator:
         credentials: Access key id -> secret key accepted in SigV4
             signatures; ``None`` switches authentication off.
         distributions: Distribution ids to create at start.
-        seed: Seeds the generated ids, for reproducible runs.
-        clock: The current time (aware UTC); injectable for tests.
+        runtime: Clocks, sleep and randomness (`cfinv.runtime.Runtime`): the
+            wall clock gives creation and completion times, the monotonic
+            clock the rate limits, ``sleep`` the ``DELAY`` fault, the random
+            source the generated ids.  Pass ``VirtualClock().runtime()`` to
+            run on virtual time, or ``Runtime.seeded(7)`` for the same ids on
+            every run.  Signatures are checked against the real clock, since
+            clients sign with it.
     """
 
     def __init__(
@@ -166,8 +171,7 @@ class CloudFrontEmulator:
         replay_identical: bool = True,
         credentials: Mapping[str, str] | None = _DEFAULT_CREDENTIALS,
         distributions: Iterable[str] = (),
-        seed: int | None = None,
-        clock: Callable[[], dt.datetime] | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
         if conflict_code not in {"observed", "documented"}:
             msg = f"conflict_code must be 'observed' or 'documented', got {conflict_code!r}"
@@ -175,16 +179,14 @@ class CloudFrontEmulator:
         self._host = host
         self._port = port
         self._credentials = dict(credentials) if credentials is not None else None
-        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._runtime = runtime if runtime is not None else Runtime()
         self._backend = Backend(
             limits=limits,
             latency=_latency_function(latency),
             conflict_code=conflict_code,
             replay_identical=replay_identical,
             rate_limits=dict(rate_limits or {}),
-            clock=self._clock,
-            monotonic=time.monotonic,
-            rng=random.Random(seed),  # noqa: S311 - ids, not secrets
+            runtime=self._runtime,
         )
         for distribution_id in distributions:
             self._backend.add_target(TargetKind.DISTRIBUTION, distribution_id)
@@ -209,6 +211,11 @@ class CloudFrontEmulator:
             msg = "the emulator is not running: use `async with` or `with` first"
             raise RuntimeError(msg)
         return self._endpoint_url
+
+    @property
+    def runtime(self) -> Runtime:
+        """The clocks, sleep and random source the emulator runs on."""
+        return self._runtime
 
     @property
     def limits(self) -> Limits:
@@ -359,7 +366,7 @@ class CloudFrontEmulator:
         request = _wire.BatchRequest(
             quantity=len(items),
             items=items,
-            caller_reference=caller_reference or f"other-writer-{uuid.uuid4().hex}",
+            caller_reference=caller_reference or f"other-writer-{self._new_uuid().hex}",
         )
         kind = TargetKind.TENANT if tenant else TargetKind.DISTRIBUTION
         seconds = None if latency is None else to_seconds(latency)
@@ -512,6 +519,10 @@ class CloudFrontEmulator:
 
     # --- the server ----------------------------------------------------------------
 
+    def _new_uuid(self) -> uuid.UUID:
+        """A random UUID from the runtime's random source (repeatable with a seed)."""
+        return uuid.UUID(int=self._runtime.random.getrandbits(128), version=4)
+
     def _next_fault(self, operation: str) -> tuple[FaultKind, float] | None:
         with self._fault_lock:
             for rule in self._faults:
@@ -539,12 +550,12 @@ class CloudFrontEmulator:
             headers={k.lower(): request.headers.getall(k) for k in request.headers},
             body=body,
         )
-        failure = _sigv4.verify(signed, self._credentials, now=dt.datetime.now(dt.timezone.utc))
+        failure = _sigv4.verify(signed, self._credentials, now=utcnow())
         if failure is not None:
             raise ApiError(403, failure.code, failure.message)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        request_id = str(uuid.uuid4())
+        request_id = str(self._new_uuid())
         match = _ROUTE.fullmatch(request.rel_url.raw_path)
         operation = (
             _operation(match["kind"], match["invalidation"], request.method) if match else None
@@ -555,7 +566,7 @@ class CloudFrontEmulator:
             status=None,
             error_code=None,
             fault=None,
-            time=self._clock(),
+            time=self._runtime.now(),
             request_id=request_id,
         )
         body = await request.read()
@@ -589,7 +600,7 @@ class CloudFrontEmulator:
         if fault is not None and fault[0] is FaultKind.RESET_AFTER:
             return self._reset(request, record)
         if fault is not None and fault[0] is FaultKind.DELAY:
-            await asyncio.sleep(fault[1])
+            await self._runtime.sleep(fault[1])
         self._finish(attrs.evolve(record, status=response.status))
         return response
 
@@ -673,7 +684,7 @@ class CloudFrontEmulator:
         page, next_marker, max_items = self._backend.page(
             kind, target_id, marker, request.query.get("MaxItems", "")
         )
-        now = self._clock()
+        now = self._runtime.now()
         text = _wire.invalidation_list_xml(
             marker=marker,
             max_items=max_items,
@@ -687,7 +698,7 @@ class CloudFrontEmulator:
     ) -> web.Response:
         text = _wire.invalidation_xml(
             invalidation.id,
-            invalidation.status_at(self._clock()).value,
+            invalidation.status_at(self._runtime.now()).value,
             invalidation.create_time,
             invalidation.batch.paths.items,
             invalidation.batch.caller_reference,

@@ -2,9 +2,10 @@
 The poller: follows in-flight invalidations of one distribution until they complete.
 
 One poller serves every ``invalidate()`` and ``wait()`` call of an
-`Invalidator`.  Each invalidation has its own schedule (see
-`PollPolicy`); when two or more are due, one ListInvalidations
-page answers for all of them instead of a GetInvalidation each.  When an
+`Invalidator`, as a task that runs while calls do.  Each invalidation has
+its own schedule (see `PollPolicy`); when two or more are due, one
+ListInvalidations page answers for all of them instead of a GetInvalidation
+each.  When an
 invalidation completes, its share of the budget is released at once, so the
 next batch can go out.
 """
@@ -12,8 +13,9 @@ next batch can go out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -24,26 +26,16 @@ from cfinv.models import Invalidation, InvalidationStatus
 from cfinv.policies import CompletionWindow
 
 if TYPE_CHECKING:
-    import random
-    from collections.abc import Awaitable, Callable
-
-    from cfinv._api import CloudFrontApi
     from cfinv._budget import Budget
-    from cfinv.events import Event
+    from cfinv._emitter import Emitter
+    from cfinv._gateway import Gateway, Tally
+    from cfinv._retrying import Retrier
     from cfinv.policies import PollPolicy
+    from cfinv.runtime import Runtime
 
-__all__ = ["RetryRunner", "Tracker"]
+__all__ = ["Poller"]
 
 log = logging.getLogger("cfinv")
-
-T = TypeVar("T")
-
-
-class RetryRunner(Protocol):
-    """Runs one call under the retry policy: ``await retrying(operation, call)``."""
-
-    def __call__(self, operation: str, call: Callable[[], Awaitable[T]]) -> Awaitable[T]:
-        """Run ``call``, retrying what is worth retrying."""
 
 
 @attrs.define
@@ -56,48 +48,61 @@ class _Tracked:
     created: float  # monotonic seconds
     future: asyncio.Future[Invalidation]
     early: list[float]  # ages (seconds) of the first polls, learned or default
+    tally: Tally | None  # the figures of the call that follows it
     next_poll: float = 0.0
     last_in_progress: float = 0.0  # age at the last poll that saw it InProgress
 
 
-class Tracker:
+class Poller:
     """
     Follows invalidations until ``Completed``, releasing budget and resolving futures.
 
     Args:
-        api: The CloudFront calls.
+        gateway: The CloudFront calls.
         budget: The distribution's in-progress budget.
         policy: The polling schedule.
-        retrying: Runs a call with the retry policy: ``retrying(operation, call)``.
-        emit: Delivers an event.
-        clock: Monotonic seconds.
-        sleep: The sleep to wait with.
-        rng: Jitter.
+        runtime: Clock, sleep and jitter.
+        retrier: Runs each status call under the retry policy.
+        emitter: Receives `Polled` and `Completed` events.
     """
 
     def __init__(
         self,
         *,
-        api: CloudFrontApi,
+        gateway: Gateway,
         budget: Budget,
         policy: PollPolicy,
-        retrying: RetryRunner,
-        emit: Callable[[Event], Awaitable[None]],
-        clock: Callable[[], float],
-        sleep: Callable[[float], Awaitable[None]],
-        rng: random.Random,
+        runtime: Runtime,
+        retrier: Retrier,
+        emitter: Emitter,
     ) -> None:
-        self._api = api
+        self._api = gateway
         self._budget = budget
         self._policy = policy
-        self._retrying = retrying
-        self._emit = emit
-        self._clock = clock
-        self._sleep = sleep
-        self._rng = rng
+        self._runtime = runtime
+        self._retrying = retrier
+        self._emitter = emitter
         self._items: dict[str, _Tracked] = {}
+        self._task: asyncio.Task[None] | None = None
         self._wake = LoopLocal(asyncio.Event)
         self.window = CompletionWindow()
+
+    def start(self) -> None:
+        """Poll in a task of the running loop, unless it already does."""
+        task = self._task
+        if task is not None and not task.done():
+            return
+        if task is not None and not task.cancelled():
+            task.exception()  # seen: the calls it failed have reported it
+        self._task = asyncio.create_task(self.run(), name=f"cfinv-poller-{self._api.target_id}")
+
+    async def stop(self) -> None:
+        """Stop polling; what is followed stays followed for the next `start`."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
 
     def __contains__(self, invalidation_id: object) -> bool:
         return invalidation_id in self._items
@@ -120,6 +125,7 @@ class Tracker:
         ours: bool,
         batch: int | None = None,
         age: float = 0.0,
+        tally: Tally | None = None,
     ) -> asyncio.Future[Invalidation]:
         """
         Follow ``invalidation`` until it completes; the future resolves then.
@@ -135,6 +141,7 @@ class Tracker:
             ours: Whether this Invalidator just created it.
             batch: Its batch index, for events.
             age: Seconds since it was created, for one found already running.
+            tally: Counts the status calls made for it.
         """
         existing = self._items.get(invalidation.id)
         if existing is not None:
@@ -151,7 +158,7 @@ class Tracker:
             self._budget.occupy(files, wildcards)
         if ours:
             early = (self.window.plan() if self._policy.learn else []) or [
-                self._policy.first_delay(self._rng)
+                self._policy.first_delay(self._runtime.random)
             ]
         else:
             early = []
@@ -161,9 +168,10 @@ class Tracker:
             wildcards=wildcards,
             ours=ours,
             batch=batch,
-            created=self._clock() - age,
+            created=self._runtime.monotonic() - age,
             future=future,
             early=early,
+            tally=tally,
         )
         self._schedule(tracked)
         self._items[invalidation.id] = tracked
@@ -171,14 +179,17 @@ class Tracker:
         return future
 
     def _schedule(self, tracked: _Tracked) -> None:
-        now = self._clock()
-        age = now - tracked.created
-        while tracked.early and tracked.early[0] <= age:
+        now = self._runtime.monotonic()
+        # Compared as absolute times, as `run` compares them: an early poll
+        # whose moment has come (even to within rounding) is spent, so the
+        # next poll always lies in the future and polling cannot spin.
+        while tracked.early and tracked.created + tracked.early[0] <= now:
             tracked.early.pop(0)
         if tracked.early:
             tracked.next_poll = tracked.created + tracked.early[0]
         else:
-            tracked.next_poll = now + self._policy.next_delay(age, self._rng)
+            age = now - tracked.created
+            tracked.next_poll = now + self._policy.next_delay(age, self._runtime.random)
 
     async def run(self) -> None:
         """
@@ -198,11 +209,11 @@ class Tracker:
                     await wake.wait()
                     continue
                 due_at = min(t.next_poll for t in self._items.values())
-                pause = due_at - self._clock()
+                pause = due_at - self._runtime.monotonic()
                 if pause > 0:
                     await self._nap(pause)
                     continue
-                now = self._clock()
+                now = self._runtime.monotonic()
                 due = [t for t in self._items.values() if t.next_poll <= now]
                 try:
                     await self._poll(due)
@@ -214,7 +225,7 @@ class Tracker:
                         "polling %s failed (%s); trying again later", self._api.target_id, exc
                     )
                     for tracked in due:
-                        tracked.next_poll = self._clock() + self._policy.max_interval
+                        tracked.next_poll = self._runtime.monotonic() + self._policy.max_interval
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # a bug: fail loudly rather than hang the callers
@@ -232,7 +243,7 @@ class Tracker:
         """Sleep ``seconds``, or less if a new invalidation arrives to be followed."""
         wake = self._wake.get()
         wake.clear()
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        sleeper = asyncio.ensure_future(self._runtime.sleep(seconds))
         waker = asyncio.ensure_future(wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
@@ -243,9 +254,14 @@ class Tracker:
 
     async def _poll(self, due: list[_Tracked]) -> None:
         if len(due) >= 2:  # noqa: PLR2004 - one List answers for two or more
-            summaries, _ = await self._retrying(self._api.list_operation, self._api.list_page)
+            tallies = _tallies(due)
+            summaries, _ = await self._retrying(
+                self._api.list_operation,
+                lambda: self._api.list_page(tallies=tallies),
+                tallies=tallies,
+            )
             answered = {s.id: s.status for s in summaries}
-            await self._emit(
+            await self._emitter.emit(
                 Polled(
                     self._api.target_id,
                     operation=self._api.list_operation,
@@ -264,8 +280,11 @@ class Tracker:
     async def _get(self, tracked: _Tracked) -> None:
         invalidation_id = tracked.invalidation.id
         try:
+            tallies = _tallies([tracked])
             fresh = await self._retrying(
-                self._api.get_operation, lambda: self._api.get(invalidation_id)
+                self._api.get_operation,
+                lambda: self._api.get(invalidation_id, tallies=tallies),
+                tallies=tallies,
             )
         except NoSuchInvalidation as exc:
             # Only this one is wrong (e.g. a bad id given to wait()); the rest go on.
@@ -273,7 +292,7 @@ class Tracker:
             if not tracked.future.done():
                 tracked.future.set_exception(exc)
             return
-        await self._emit(
+        await self._emitter.emit(
             Polled(
                 self._api.target_id,
                 operation=self._api.get_operation,
@@ -283,7 +302,7 @@ class Tracker:
         await self._update(tracked, fresh)
 
     async def _update(self, tracked: _Tracked, fresh: Invalidation) -> None:
-        age = self._clock() - tracked.created
+        age = self._runtime.monotonic() - tracked.created
         tracked.invalidation = attrs.evolve(fresh, location=tracked.invalidation.location)
         if fresh.status is not InvalidationStatus.COMPLETED:
             tracked.last_in_progress = age
@@ -294,7 +313,7 @@ class Tracker:
             self.window.observe(tracked.last_in_progress, age)
         if not tracked.future.done():
             tracked.future.set_result(tracked.invalidation)
-        await self._emit(
+        await self._emitter.emit(
             Completed(
                 self._api.target_id,
                 invalidation=tracked.invalidation,
@@ -321,3 +340,12 @@ class Tracker:
                 tracked.future.set_exception(error)
                 tracked.future.exception()  # retrieved: its caller may be gone already
         self._budget.fail(error)
+
+
+def _tallies(tracked: list[_Tracked]) -> tuple[Tally, ...]:
+    """The distinct tallies of the calls that follow these invalidations."""
+    found: dict[int, Tally] = {}
+    for item in tracked:
+        if item.tally is not None:
+            found.setdefault(id(item.tally), item.tally)
+    return tuple(found.values())

@@ -1,0 +1,125 @@
+"""
+The engine of one Invalidator: the parts every call on it shares.
+
+One `Engine` per `Invalidator` holds the gateway (and through it the
+client), the in-progress budget, the poller, discovery, the create pacer,
+the retry loop, event delivery and the runtime.  Calls (`cfinv._run.Run`)
+use these parts; none of them holds a reference back to the Invalidator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from cfinv._budget import Budget
+from cfinv._discovery import Discovery
+from cfinv._emitter import Emitter
+from cfinv._loop import LoopLocal
+from cfinv._poller import Poller
+from cfinv._retrying import Retrier
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from cfinv._gateway import Gateway, Tally
+    from cfinv.events import Event
+    from cfinv.models import Invalidation, Limits
+    from cfinv.pacing import CreatePacer
+    from cfinv.policies import PollPolicy, RetryPolicy
+    from cfinv.runtime import Runtime
+
+__all__ = ["Engine"]
+
+log = logging.getLogger("cfinv")
+
+
+class Engine:
+    """
+    What the calls of one Invalidator share, wired once.
+
+    Args:
+        gateway: The CloudFront calls (the client's one owner).
+        runtime: Clocks, sleep and randomness.
+        limits: The in-progress budget.
+        retry: How failed calls are retried.
+        poll: How completion is checked.
+        pacer: The account's CreateInvalidation pacer.
+        on_event: The caller's event callback.
+        reference: Makes the CallerReference of batch ``i``.
+    """
+
+    def __init__(
+        self,
+        *,
+        gateway: Gateway,
+        runtime: Runtime,
+        limits: Limits,
+        retry: RetryPolicy,
+        poll: PollPolicy,
+        pacer: CreatePacer,
+        on_event: Callable[[Event], Any] | None,
+        reference: Callable[[int], str],
+    ) -> None:
+        self.gateway = gateway
+        self.runtime = runtime
+        self.limits = limits
+        self.poll = poll
+        self.pacer = pacer
+        self.reference = reference
+        self.emitter = Emitter(runtime, on_event)
+        self.retrier = Retrier(retry, runtime, self.emitter, gateway.target_id)
+        self.budget = Budget(limits)
+        self.poller = Poller(
+            gateway=gateway,
+            budget=self.budget,
+            policy=poll,
+            runtime=runtime,
+            retrier=self.retrier,
+            emitter=self.emitter,
+        )
+        self.discovery = Discovery(gateway, self.retrier, runtime)
+        #: Every invalidation this Invalidator created, as last seen, oldest first.
+        self.submitted: dict[str, Invalidation] = {}
+        self._discovering = LoopLocal(asyncio.Lock)
+
+    @property
+    def target_id(self) -> str:
+        """The distribution (or tenant) id."""
+        return self.gateway.target_id
+
+    def follow_other(
+        self, invalidation: Invalidation, *, tally: Tally | None = None
+    ) -> asyncio.Future[Invalidation]:
+        """Follow an invalidation cfinv did not just create; it takes its share of the budget."""
+        age = max(0.0, (self.runtime.now() - invalidation.create_time).total_seconds())
+        paths = invalidation.batch.paths
+        return self.poller.track(
+            invalidation,
+            files=paths.files,
+            wildcards=paths.wildcards,
+            ours=False,
+            age=age,
+            tally=tally,
+        )
+
+    async def discover(self, *, tallies: Sequence[Tally] = ()) -> int:
+        """
+        Follow every invalidation of other writers in progress; return how many were new.
+
+        Concurrent calls discover once: the second waits for the first and
+        reads only what appeared since.
+        """
+        async with self._discovering.get():
+            found = await self.discovery.in_progress(self.poller, tallies=tallies)
+            fresh = [i for i in found if i.id not in self.poller]
+            for invalidation in fresh:
+                self.follow_other(invalidation, tally=tallies[0] if tallies else None)
+            if fresh:
+                log.info(
+                    "%d invalidation(s) of other writers in progress on %s",
+                    len(fresh),
+                    self.target_id,
+                )
+            return len(fresh)

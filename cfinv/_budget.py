@@ -1,9 +1,12 @@
 """
 The in-progress budget of one distribution: 3,000 file paths and 15 wildcards at a time.
 
-Batches acquire their share before they are sent and give it back when cfinv
-sees them ``Completed``; invalidations of other writers occupy it too.
-Waiters are served first come, first served, so a large batch is not starved.
+Batches reserve their share before they are sent and give it back when cfinv
+sees them ``Completed``; invalidations of other writers occupy it too.  A
+caller does not ask for a fixed share: it says, through a ``pick`` function,
+how much it would take of what is free, and the budget hands that over as soon
+as ``pick`` accepts.  Callers are served first come, first served, so a large
+batch is not starved by small ones.
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ __all__ = ["Budget"]
 
 @attrs.define
 class _Waiter:
-    files: int
-    wildcards: int
-    future: asyncio.Future[None]
+    pick: Callable[[int, int], tuple[int, int] | None]
+    future: asyncio.Future[tuple[int, int]]
 
 
 class Budget:
@@ -49,41 +51,59 @@ class Budget:
             f"wildcards {self.wildcards}/{self.limits.wildcards}, {len(self._waiters)} waiting>"
         )
 
-    def _fits(self, files: int, wildcards: int) -> bool:
+    @property
+    def free(self) -> tuple[int, int]:
+        """(files, wildcards) that may go in progress now."""
         return (
-            self.files + files <= self.limits.files
-            and self.wildcards + wildcards <= self.limits.wildcards
+            max(0, self.limits.files - self.files),
+            max(0, self.limits.wildcards - self.wildcards),
         )
 
-    async def acquire(
-        self, files: int, wildcards: int, *, on_wait: Callable[[], Awaitable[None]] | None = None
-    ) -> None:
+    def _offer(self, pick: Callable[[int, int], tuple[int, int] | None]) -> tuple[int, int] | None:
+        free_files, free_wildcards = self.free
+        share = pick(free_files, free_wildcards)
+        if share is None:
+            return None
+        files, wildcards = share
+        if not (0 <= files <= free_files and 0 <= wildcards <= free_wildcards):
+            msg = f"pick() asked for {share}, more than is free ({self.free})"
+            raise ValueError(msg)
+        self.files += files
+        self.wildcards += wildcards
+        return share
+
+    async def reserve(
+        self,
+        pick: Callable[[int, int], tuple[int, int] | None],
+        *,
+        on_wait: Callable[[], Awaitable[None]] | None = None,
+    ) -> tuple[int, int]:
         """
-        Take ``files`` and ``wildcards`` of the budget, waiting until they fit.
+        Wait until ``pick`` accepts a share of what is free, take it, and return it.
 
         Args:
-            files: File paths needed.
-            wildcards: Wildcard paths needed.
+            pick: Given (free files, free wildcards), the share to take, or
+                ``None`` to wait until more is free.  Called again whenever
+                capacity is released, while this caller is first in line.
             on_wait: Awaited once if the caller has to wait.
+
+        Returns:
+            The (files, wildcards) taken; give them back with `release`.
         """
-        if not self._waiters and self._fits(files, wildcards):
-            self.files += files
-            self.wildcards += wildcards
-            return
-        waiter = _Waiter(files, wildcards, asyncio.get_running_loop().create_future())
+        if not self._waiters:
+            share = self._offer(pick)
+            if share is not None:
+                return share
+        waiter = _Waiter(pick, asyncio.get_running_loop().create_future())
         self._waiters.append(waiter)
         try:
             if on_wait is not None:
                 await on_wait()
-            await waiter.future
+            return await waiter.future
         except BaseException:
-            if (
-                waiter.future.done()
-                and not waiter.future.cancelled()
-                and not waiter.future.exception()
-            ):
-                # Granted just as we were cancelled: give it back.
-                self.release(files, wildcards)
+            future = waiter.future
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self.release(*future.result())  # granted just as we were cancelled: give it back
             elif waiter in self._waiters:
                 self._waiters.remove(waiter)
                 self._grant()
@@ -95,7 +115,7 @@ class Budget:
         self.wildcards += wildcards
 
     def release(self, files: int, wildcards: int) -> None:
-        """Give capacity back (an invalidation completed) and wake whoever now fits."""
+        """Give capacity back (an invalidation completed) and serve whoever now can go."""
         self.files = max(0, self.files - files)
         self.wildcards = max(0, self.wildcards - wildcards)
         self._grant()
@@ -113,9 +133,13 @@ class Budget:
             if head.future.done():
                 self._waiters.popleft()
                 continue
-            if not self._fits(head.files, head.wildcards):
+            try:
+                share = self._offer(head.pick)
+            except Exception as exc:  # noqa: BLE001 - a broken pick fails its own caller only
+                self._waiters.popleft()
+                head.future.set_exception(exc)
+                continue
+            if share is None:
                 return
             self._waiters.popleft()
-            self.files += head.files
-            self.wildcards += head.wildcards
-            head.future.set_result(None)
+            head.future.set_result(share)

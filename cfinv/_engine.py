@@ -17,6 +17,7 @@ from cfinv._budget import Budget
 from cfinv._discovery import Discovery
 from cfinv._emitter import Emitter
 from cfinv._loop import LoopLocal
+from cfinv._packing import RequestCap
 from cfinv._poller import Poller
 from cfinv._retrying import Retrier
 
@@ -71,6 +72,8 @@ class Engine:
         self.emitter = Emitter(runtime, on_event)
         self.retrier = Retrier(retry, runtime, self.emitter, gateway.target_id)
         self.budget = Budget(limits)
+        #: The most paths one request may carry, as known or learned (kept across calls).
+        self.cap = RequestCap(limits)
         self.poller = Poller(
             gateway=gateway,
             budget=self.budget,

@@ -87,12 +87,15 @@ class ClientOptions:
         region_name: The region to sign for (CloudFront is global: ``us-east-1``
             unless the session's configuration says otherwise).
         config: The caller's ``AioConfig``, merged over cfinv's defaults.
+        verify: TLS certificate checking: ``False`` to skip it, or the path of
+            a CA bundle (botocore's ``verify``); ``None`` for the default.
     """
 
     session: AioSession | None = None
     endpoint_url: str | None = None
     region_name: str | None = None
     config: AioConfig | None = None
+    verify: bool | str | None = None
 
     def merged_config(self) -> AioConfig:
         """Cfinv's defaults under the caller's config: botocore does not retry (cfinv does)."""
@@ -120,6 +123,7 @@ class ClientOptions:
             region_name=region,
             endpoint_url=self.endpoint_url,
             config=self.merged_config(),
+            verify=self.verify,
         ) as client:
             yield client
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ import attrs
 from cfinv._loop import LoopLocal
 from cfinv.errors import CfinvError, NoSuchInvalidation
 from cfinv.events import Completed, Polled
-from cfinv.models import Invalidation, InvalidationStatus
+from cfinv.models import Invalidation, InvalidationStatus, InvalidationSummary
 from cfinv.policies import CompletionWindow
 
 if TYPE_CHECKING:
@@ -145,8 +146,13 @@ class Poller:
         """
         existing = self._items.get(invalidation.id)
         if existing is not None:
-            if ours:  # the caller acquired a second share for the same one
+            if ours:
+                # Already followed (found by a List before the create's reply came
+                # back): it holds its share once; give the caller's back, and
+                # follow it as ours from now on.
                 self._budget.release(files, wildcards)
+                existing.ours, existing.batch = True, batch
+                existing.tally = existing.tally or tally
             return existing.future
         future: asyncio.Future[Invalidation] = asyncio.get_running_loop().create_future()
         if invalidation.is_completed:
@@ -156,12 +162,13 @@ class Poller:
             return future
         if not ours:
             self._budget.occupy(files, wildcards)
+        learned = self.window.plan() if self._policy.learn else []
         if ours:
-            early = (self.window.plan() if self._policy.learn else []) or [
-                self._policy.first_delay(self._runtime.random)
-            ]
+            early = learned or [self._policy.first_delay(self._runtime.random)]
         else:
-            early = []
+            # Another writer's on the same distribution takes about as long as
+            # ours: poll it when ours are seen to complete, if that is still ahead.
+            early = [at for at in learned if at > age]
         tracked = _Tracked(
             invalidation=invalidation,
             files=files,
@@ -188,8 +195,39 @@ class Poller:
         if tracked.early:
             tracked.next_poll = tracked.created + tracked.early[0]
         else:
+            tracked.next_poll = now + self._pause(now - tracked.created)
+
+    def _replan(self) -> None:
+        """The window narrowed: poll what is followed at the new window's points, if sooner."""
+        plan = self.window.plan()
+        now = self._runtime.monotonic()
+        for tracked in self._items.values():
             age = now - tracked.created
-            tracked.next_poll = now + self._policy.next_delay(age, self._runtime.random)
+            tracked.early = [at for at in plan if at > age]
+            before = tracked.next_poll
+            self._schedule(tracked)
+            if before > now:  # never later than it already was
+                tracked.next_poll = min(before, tracked.next_poll)
+
+    def _pause(self, age: float) -> float:
+        """
+        Seconds to the next poll of an invalidation of ``age`` seen in progress.
+
+        The policy's schedule, except just past the time completed ones took
+        (the learned window's end): there it may complete at any moment, so it
+        is polled more closely, a pause growing with how overdue it is, for as
+        long again as the window is wide.
+        """
+        policy, rng = self._policy, self._runtime.random
+        pause = policy.next_delay(age, rng)
+        window = self.window
+        if policy.learn and window.hi is not None:
+            overdue = age - window.hi
+            lo = window.lo if window.lo is not None else 0.9 * window.hi
+            if 0 <= overdue <= max(window.hi - lo, window.RESOLUTION):
+                close = max(window.RESOLUTION, policy.growth * overdue)
+                pause = min(pause, close * (1.0 + rng.uniform(0.0, policy.jitter)))
+        return pause
 
     async def run(self) -> None:
         """
@@ -215,6 +253,15 @@ class Poller:
                     continue
                 now = self._runtime.monotonic()
                 due = [t for t in self._items.values() if t.next_poll <= now]
+                # Others due within the shortest interval come along: one
+                # ListInvalidations answers for all of them at once.
+                soon = [
+                    t
+                    for t in self._items.values()
+                    if now < t.next_poll <= now + self._policy.min_interval
+                ]
+                if soon and len(due) == 1:
+                    due += soon
                 try:
                     await self._poll(due)
                 except CfinvError as exc:
@@ -268,14 +315,41 @@ class Poller:
                     statuses={i: answered[i] for i in self._items if i in answered},
                 )
             )
-            for tracked in list(self._items.values()):
-                if tracked.invalidation.id in answered:
-                    status = answered[tracked.invalidation.id]
-                    updated = attrs.evolve(tracked.invalidation, status=status)
-                    await self._update(tracked, updated)
+            # Completions first: what they teach schedules the ones still running.
+            found = [t for t in self._items.values() if t.invalidation.id in answered]
+            found.sort(key=lambda t: not answered[t.invalidation.id].is_completed)
+            for tracked in found:
+                status = answered[tracked.invalidation.id]
+                await self._update(tracked, attrs.evolve(tracked.invalidation, status=status))
             due = [t for t in due if t.invalidation.id not in answered]
+            await self._adopt(summaries, tallies)
         for tracked in due:
             await self._get(tracked)
+
+    async def _adopt(
+        self, summaries: list[InvalidationSummary], tallies: tuple[Tally, ...]
+    ) -> None:
+        """
+        Follow invalidations in progress that a List showed and nobody follows yet.
+
+        They are other writers' (or this Invalidator's own, whose create reply
+        is still on its way: `track` then makes them ours).  Following them
+        counts them against the budget before a create collides with them.
+        """
+        for summary in summaries:
+            if summary.status.is_completed or summary.id in self._items:
+                continue
+            found = await self._retrying(
+                self._api.get_operation,
+                functools.partial(self._api.get, summary.id, tallies=tallies),
+                tallies=tallies,
+            )
+            if found.is_completed or found.id in self._items:
+                continue
+            age = max(0.0, (self._runtime.now() - found.create_time).total_seconds())
+            paths = found.batch.paths
+            self.track(found, files=paths.files, wildcards=paths.wildcards, ours=False, age=age)
+            log.info("%s: following %s, another writer's, in progress", self._api.context, found.id)
 
     async def _get(self, tracked: _Tracked) -> None:
         invalidation_id = tracked.invalidation.id
@@ -309,8 +383,9 @@ class Poller:
             self._schedule(tracked)
             return
         self._drop(tracked)
-        if tracked.ours:
+        if tracked.ours and self._policy.learn:
             self.window.observe(tracked.last_in_progress, age)
+            self._replan()
         if not tracked.future.done():
             tracked.future.set_result(tracked.invalidation)
         await self._emitter.emit(

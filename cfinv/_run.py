@@ -1,32 +1,45 @@
 """
-One ``invalidate()`` call: send the batches as they fit, follow them, and report.
+One ``invalidate()`` call: cut each batch when it is sent, follow it, and report.
 
 A `Run` owns its figures (the batch results, its API calls and retries) and
-nothing else; the parts it uses belong to the `cfinv._engine.Engine`.  It
-ends in one of four ways, and in each the report lists every invalidation
-created, including one whose create was cut short after CloudFront acted
-(looked up by its CallerReference):
+its work (the paths still to send); the parts it uses belong to the
+`cfinv._engine.Engine`.  Batches go out one after the other: each is cut
+from the work when the budget has room for one worth a create (see
+`cfinv._packing`), sized to what is free at that moment and to what one
+request may carry.  A refusal (``TooManyInvalidationsInProgress``: someone
+cfinv did not know of holds capacity) puts the paths back, re-reads what is in
+progress and packs again; a ``BatchTooLarge`` puts them back and lowers the
+per-request cap.
 
-* done: every batch accepted (and, when waiting, completed);
+A run ends in one of four ways, and in each the report lists every
+invalidation created, including one whose reply was lost (looked up by its
+CallerReference), and every path not sent:
+
+* done: every path accepted (and, when waiting, completed);
 * timed out: `InvalidationTimeout`, or the report with ``timed_out`` set;
-* failed for good: no further batch is sent, the error carries the report;
-* closed: the Invalidator was closed under it, `InvalidatorClosed`.
+* failed for good: no further batch is sent; the error carries the report;
+* closed: the Invalidator was closed under it: `InvalidatorClosed`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from cfinv._gateway import Tally
+from cfinv._packing import Work, next_batch
 from cfinv.errors import (
+    BatchTooLarge,
     CallerReferenceConflict,
+    ServiceUnavailable,
     Throttling,
     TooManyInvalidationsInProgress,
+    TransportError,
 )
 from cfinv.events import Completed, Submitted, WaitingForCapacity
 from cfinv.models import Invalidation, InvalidationBatch
@@ -101,13 +114,24 @@ async def gather_or_cancel(awaitables: Iterable[Awaitable[Any]]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+@attrs.define
+class _InDoubt:
+    """A batch whose create may have reached CloudFront without cfinv seeing the answer."""
+
+    index: int
+    batch: InvalidationBatch
+    since: dt.datetime  # when its first create went out
+    ambiguous: bool = False  # an attempt ended without a clear answer (reset, timeout, 5xx)
+
+
 class Run:
     """
-    The state and figures of one ``invalidate()`` call.
+    The work, state and figures of one ``invalidate()`` call.
 
     Args:
         engine: The Invalidator's shared parts.
-        plan: What to send.
+        plan: What to send (its batches show an idle distribution's cut;
+            the run cuts its own as it sends).
         wait: Whether to wait for completion.
     """
 
@@ -117,15 +141,11 @@ class Run:
         self.wait = wait
         self.tally = Tally()
         self.started_at = engine.runtime.now()
-        self.results = [
-            BatchResult(index=i, paths=paths, caller_reference=engine.reference(i))
-            for i, paths in enumerate(plan.batches)
-        ]
-        self._futures: dict[int, asyncio.Future[Invalidation]] = {}
-        # Batches whose CreateInvalidation may be under way, and when the first
-        # went out: if the call is cut short, CloudFront may have created them
-        # without cfinv seeing the reply.
-        self._in_doubt: dict[int, dt.datetime] = {}
+        self.work = Work(path for batch in plan.batches for path in batch.items)
+        self.results: list[BatchResult] = []
+        self._futures: list[asyncio.Future[Invalidation]] = []
+        self._in_doubt: _InDoubt | None = None
+        self._refusals = 0  # in a row
 
     @property
     def target_id(self) -> str:
@@ -135,25 +155,124 @@ class Run:
     # --- running ----------------------------------------------------------------------
 
     async def execute(self) -> None:
-        """Discover other writers, send every batch as it fits, and (if asked) wait."""
-        if not self.results:
+        """Discover other writers, send every path as capacity allows, and (if asked) wait."""
+        if not self.work:
             return  # nothing to send: no call at all
         await self.engine.discover(tallies=(self.tally,))
-        await gather_or_cancel(self._submit(i) for i in range(len(self.results)))
+        await self._send_all()
         if self.wait:
             # Shielded: ending this call must not cancel what the poller shares.
-            await gather_or_cancel(asyncio.shield(f) for f in self._futures.values())
+            await gather_or_cancel(asyncio.shield(f) for f in self._futures)
 
-    async def _submit(self, index: int) -> None:
-        """Send batch ``index`` once it fits the budget, then follow it."""
-        result = self.results[index]
-        paths = result.paths
-        invalidation, attempts = await self._send(
-            index, InvalidationBatch(paths, result.caller_reference)
+    def _pick(self, free_files: int, free_wildcards: int) -> tuple[int, int] | None:
+        """The next batch's share of what is free, or None to wait (the budget asks)."""
+        return next_batch(
+            self.work.files,
+            self.work.wildcards,
+            free_files,
+            free_wildcards,
+            limits=self.engine.limits,
+            per_request=self.engine.cap.size,
         )
+
+    async def _send_all(self) -> None:
+        """Cut and send batches until no path is left; one create at a time."""
+        engine = self.engine
+        budget = engine.budget
+        while self.work:
+            index = len(self.results)
+            share = await budget.reserve(
+                self._pick, on_wait=functools.partial(self._waiting, index)
+            )
+            paths = self.work.take(*share)
+            batch = InvalidationBatch(paths, engine.reference(index))
+            pending = self._in_doubt = _InDoubt(index, batch, engine.runtime.now())
+            try:
+                invalidation, attempts = await self._create(index, batch)
+            except TooManyInvalidationsInProgress:
+                self._put_back(share)
+                await self._refused(index)
+                continue
+            except BatchTooLarge:
+                self._put_back(share)
+                self._too_large(paths.quantity)
+                continue
+            except asyncio.CancelledError:
+                budget.release(*share)
+                raise  # still in doubt: recover() looks it up
+            except BaseException:
+                budget.release(*share)
+                if not pending.ambiguous:
+                    self._in_doubt = None  # a clear answer: nothing was created
+                    self.work.give_back(paths)
+                raise
+            self._in_doubt = None
+            self._refusals = 0
+            engine.cap.was_accepted(paths.quantity)
+            await self._accepted(index, batch, invalidation, attempts)
+
+    def _put_back(self, share: tuple[int, int]) -> None:
+        """A clear refusal: nothing was created; the paths go back to the work."""
+        assert self._in_doubt is not None  # noqa: S101 - set before every create
+        self.engine.budget.release(*share)
+        self.work.give_back(self._in_doubt.batch.paths)
+        self._in_doubt = None
+
+    async def _waiting(self, index: int, *, refused: bool = False) -> None:
+        limits, budget = self.engine.limits, self.engine.budget
+        await self.engine.emitter.emit(
+            WaitingForCapacity(
+                self.target_id,
+                batch=index,
+                files=min(self.work.files, limits.files),
+                wildcards=min(self.work.wildcards, limits.wildcards),
+                in_progress_files=budget.files,
+                in_progress_wildcards=budget.wildcards,
+                refused=refused,
+            )
+        )
+
+    async def _refused(self, index: int) -> None:
+        """
+        ``TooManyInvalidationsInProgress``: find who holds capacity, then pack again.
+
+        Each refusal spends a create token, so after one that taught nothing
+        (nobody new in progress), or several in a row, cfinv backs off with
+        jitter, up to the poll policy's longest interval.
+        """
+        engine = self.engine
+        self._refusals += 1
+        await self._waiting(index, refused=True)
+        found = await engine.discover(tallies=(self.tally,))
+        if found and self._refusals == 1:
+            return  # the budget now counts them: the next batch fits what is free
+        policy, runtime = engine.poll, engine.runtime
+        ceiling = min(policy.max_interval, policy.min_interval * 2 ** (self._refusals - 1))
+        await runtime.sleep(runtime.random.uniform(ceiling / 2, ceiling))
+
+    def _too_large(self, size: int) -> None:
+        """``BatchTooLarge``: the endpoint caps requests below ``size`` paths; pack smaller."""
+        cap = self.engine.cap
+        cap.was_refused(size)
+        if not cap.size:
+            msg = "the endpoint refuses every batch, even one of a single path"
+            raise BatchTooLarge(msg, status_code=413, context=self.engine.gateway.context)
+        log.info(
+            "%s: a batch of %d paths was too large for one request; sending at most %d",
+            self.target_id,
+            size,
+            cap.size,
+        )
+
+    async def _accepted(
+        self, index: int, batch: InvalidationBatch, invalidation: Invalidation, attempts: int
+    ) -> None:
+        """Follow a created invalidation (its budget share goes with it) and record it."""
+        engine = self.engine
+        paths = batch.paths
         # Followed before anything else can be interrupted: its budget share is
         # released when it completes, whatever happens to this call.
-        future = self.engine.poller.track(
+        future = engine.poller.track(
             invalidation,
             files=paths.files,
             wildcards=paths.wildcards,
@@ -161,22 +280,30 @@ class Run:
             batch=index,
             tally=self.tally,
         )
-        self._in_doubt.pop(index, None)
-        self._futures[index] = future
-        self._accepted(index, invalidation, attempts=attempts, at=self.engine.runtime.now())
+        self._futures.append(future)
+        self._record(index, batch, invalidation, attempts, engine.runtime.now())
         future.add_done_callback(lambda done: self._finished(index, done))
         await self._announce(index, invalidation, attempts)
 
-    def _accepted(
-        self, index: int, invalidation: Invalidation, *, attempts: int, at: dt.datetime
+    def _record(
+        self,
+        index: int,
+        batch: InvalidationBatch,
+        invalidation: Invalidation,
+        attempts: int,
+        at: dt.datetime,
     ) -> None:
         self.engine.submitted[invalidation.id] = invalidation
-        self.results[index] = attrs.evolve(
-            self.results[index],
-            invalidation=invalidation,
-            submitted_at=at,
-            completed_at=self.engine.runtime.now() if invalidation.is_completed else None,
-            attempts=max(attempts, 1),
+        self.results.append(
+            BatchResult(
+                index=index,
+                paths=batch.paths,
+                caller_reference=batch.caller_reference,
+                invalidation=invalidation,
+                submitted_at=at,
+                completed_at=self.engine.runtime.now() if invalidation.is_completed else None,
+                attempts=max(attempts, 1),
+            )
         )
 
     def _finished(self, index: int, done: asyncio.Future[Invalidation]) -> None:
@@ -198,57 +325,6 @@ class Run:
                 Completed(self.target_id, invalidation=invalidation, batch=index, seconds=0.0)
             )
 
-    async def _send(self, index: int, batch: InvalidationBatch) -> tuple[Invalidation, int]:
-        """
-        Create batch ``index`` once it fits the budget; (invalidation, calls it took).
-
-        Holds the batch's budget share on return; gives it back on any failure.
-        """
-        engine = self.engine
-        budget = engine.budget
-        files, wildcards = batch.paths.files, batch.paths.wildcards
-        attempts = refusals = 0
-
-        async def waiting(*, refused: bool = False) -> None:
-            await engine.emitter.emit(
-                WaitingForCapacity(
-                    self.target_id,
-                    batch=index,
-                    files=files,
-                    wildcards=wildcards,
-                    in_progress_files=budget.files,
-                    in_progress_wildcards=budget.wildcards,
-                    refused=refused,
-                )
-            )
-
-        while True:
-            await budget.acquire(files, wildcards, on_wait=waiting)
-            self._in_doubt.setdefault(index, engine.runtime.now())
-            try:
-                invalidation, tries = await self._create(index, batch)
-            except TooManyInvalidationsInProgress:
-                # Someone cfinv does not know of holds capacity: find them, then wait.
-                self._in_doubt.pop(index, None)
-                budget.release(files, wildcards)
-                refusals += 1
-                attempts += 1
-                await waiting(refused=True)
-                if not await engine.discover(tallies=(self.tally,)):
-                    backoff = engine.poll.min_interval * 2 ** min(refusals, 16)
-                    await engine.runtime.sleep(
-                        engine.poll.next_delay(backoff, engine.runtime.random)
-                    )
-                continue
-            except asyncio.CancelledError:
-                budget.release(files, wildcards)
-                raise  # still in doubt: the create may have happened anyway
-            except BaseException:
-                self._in_doubt.pop(index, None)
-                budget.release(files, wildcards)
-                raise
-            return invalidation, attempts + tries
-
     async def _create(self, index: int, batch: InvalidationBatch) -> tuple[Invalidation, int]:
         """CreateInvalidation with retries, all with the batch's CallerReference."""
         engine = self.engine
@@ -265,6 +341,11 @@ class Run:
                 return await gateway.create(batch, tallies=tallies)
             except Throttling:
                 engine.pacer.penalize()
+                raise
+            except (TransportError, ServiceUnavailable):
+                # No clear answer: CloudFront may have acted on it.
+                if self._in_doubt is not None:
+                    self._in_doubt.ambiguous = True
                 raise
             except CallerReferenceConflict as conflict:
                 # An earlier attempt of ours may have created it and lost the reply;
@@ -295,61 +376,57 @@ class Run:
 
     async def recover(self) -> None:
         """
-        Find the batches whose create was cut short but happened anyway.
+        Find the batch whose create was cut short (or failed unclearly) but happened anyway.
 
         Without this, a create cut off after CloudFront accepted it would be
-        reported as never sent.  Best effort, at most `RECOVERY_TIMEOUT`
-        seconds in all: on failure the CallerReference is logged, so the
-        invalidation can be found by hand.
+        reported as never sent, and its paths sent again by a re-run.  Best
+        effort, at most `RECOVERY_TIMEOUT` seconds: on failure the
+        CallerReference is logged, so the invalidation can be found by hand,
+        and the paths are reported as not sent.
         """
-        if not self._in_doubt:
+        pending, self._in_doubt = self._in_doubt, None
+        if pending is None:
             return
         engine = self.engine
-        indexes = sorted(self._in_doubt)
-        lookups = [
-            engine.discovery.by_reference(
-                InvalidationBatch(self.results[i].paths, self.results[i].caller_reference),
-                since=self._in_doubt[i],
-                tallies=(self.tally,),
-            )
-            for i in indexes
-        ]
         try:
-            found: list[Invalidation | BaseException | None] = await engine.runtime.wait_for(
-                asyncio.gather(*lookups, return_exceptions=True), RECOVERY_TIMEOUT
+            found = await engine.runtime.wait_for(
+                engine.discovery.by_reference(
+                    pending.batch, since=pending.since, tallies=(self.tally,)
+                ),
+                RECOVERY_TIMEOUT,
             )
-        except TimeoutError:
-            found = [TimeoutError("looking it up took too long")] * len(indexes)
-        for index, outcome in zip(indexes, found, strict=True):
-            if isinstance(outcome, BaseException):
-                log.warning(
-                    "%s: batch %d may have been created (CallerReference %s): %s",
-                    self.target_id,
-                    index,
-                    self.results[index].caller_reference,
-                    outcome,
-                )
-                continue
-            self._in_doubt.pop(index, None)
-            if outcome is None:
-                continue
-            if outcome.id not in engine.poller and not outcome.is_completed:
-                engine.follow_other(outcome, tally=self.tally)
-            self._accepted(index, outcome, attempts=1, at=outcome.create_time)
-            await self._announce(index, outcome, 1)
+        except Exception as exc:  # noqa: BLE001 - best effort: logged, and the paths kept
+            log.warning(
+                "%s: batch %d may have been created (CallerReference %s): %s",
+                self.target_id,
+                pending.index,
+                pending.batch.caller_reference,
+                exc,
+            )
+            found = None
+        if found is None:
+            self.work.give_back(pending.batch.paths)
+            return
+        if found.id not in engine.poller and not found.is_completed:
+            engine.follow_other(found, tally=self.tally)
+        self._record(pending.index, pending.batch, found, 1, found.create_time)
+        await self._announce(pending.index, found, 1)
 
     def unfinished(self) -> bool:
-        """Whether something is still missing: a batch unsent, or (when waiting) not completed."""
-        return any(
-            not (r.is_completed or (not self.wait and r.invalidation is not None))
-            for r in self.results
-        )
+        """Whether something is missing: a path unsent, or (when waiting) not completed."""
+        return bool(self.work) or (self.wait and not all(r.is_completed for r in self.results))
 
     def report(self, *, timed_out: bool = False) -> InvalidationReport:
-        """The report of this call, as far as it got."""
+        """The report of this call as far as it got; paths not sent are batches without one."""
+        unsent = [
+            BatchResult(index=i, paths=paths, caller_reference="")
+            for i, paths in enumerate(
+                self.work.chunks(self.engine.limits, self.engine.cap.size), len(self.results)
+            )
+        ]
         return InvalidationReport(
             distribution_id=self.target_id,
-            batches=tuple(self.results),
+            batches=(*self.results, *unsent),
             input_count=self.plan.input_count,
             duplicates_dropped=self.plan.duplicates_dropped,
             covered_dropped=self.plan.covered_dropped,

@@ -117,6 +117,8 @@ class Invalidator:
         config: An ``AioConfig`` for the client cfinv creates.  cfinv turns
             botocore's own retries off (it retries itself) unless this config
             sets ``retries``.
+        verify: For the client cfinv creates: ``False`` skips TLS certificate
+            checks, a path names a CA bundle to trust (botocore's ``verify``).
         limits: The in-progress budget per distribution (CloudFront's quotas).
             Lower it to leave room for other writers.
         retry: How failed calls are retried.
@@ -144,6 +146,7 @@ class Invalidator:
         endpoint_url: str | None = None,
         region_name: str | None = None,
         config: AioConfig | None = None,
+        verify: bool | str | None = None,
         limits: Limits = Limits(),  # noqa: B008 - an immutable value
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - an immutable value
         poll: PollPolicy = PollPolicy(),  # noqa: B008 - an immutable value
@@ -157,12 +160,11 @@ class Invalidator:
         if not _is_id(distribution_id):
             msg = f"distribution_id must be a non-empty string, got {distribution_id!r}"
             raise ValueError(msg)
-        if client is not None and (
-            session is not None or endpoint_url or region_name or config is not None
-        ):
+        options = ClientOptions(session, endpoint_url, region_name, config, verify)
+        if client is not None and options != ClientOptions():
             msg = (
                 "pass either client= or the options to create one "
-                "(session, endpoint_url, region_name, config), not both"
+                "(session, endpoint_url, region_name, config, verify), not both"
             )
             raise ValueError(msg)
         self.distribution_id = distribution_id
@@ -182,7 +184,7 @@ class Invalidator:
                 distribution_id,
                 tenant=tenant,
                 client=client,
-                options=ClientOptions(session, endpoint_url, region_name, config),
+                options=options,
             ),
             runtime=runtime,
             limits=limits,
@@ -413,6 +415,7 @@ async def invalidate_many(
     endpoint_url: str | None = None,
     region_name: str | None = None,
     config: AioConfig | None = None,
+    verify: bool | str | None = None,
     pacer: CreatePacer | None = None,
     tenants: Mapping[str, Iterable[str]] | None = None,
     **options: Any,  # noqa: ANN401 - Invalidator's keyword options, passed through
@@ -432,6 +435,7 @@ async def invalidate_many(
         endpoint_url: Where the created client sends requests.
         region_name: The created client's region.
         config: The created client's ``AioConfig``.
+        verify: The created client's TLS certificate checking (as for `Invalidator`).
         pacer: The shared CreateInvalidation pacer (default: 0.5 calls/s, burst 5).
         tenants: Distribution tenant id -> its changed paths, invalidated alongside.
         **options: Passed to every `Invalidator` (``limits``, ``retry``,
@@ -450,7 +454,7 @@ async def invalidate_many(
     async with contextlib.AsyncExitStack() as stack:
         if client is None:
             client = await stack.enter_async_context(
-                ClientOptions(session, endpoint_url, region_name, config).client()
+                ClientOptions(session, endpoint_url, region_name, config, verify).client()
             )
 
         async def one(distribution_id: str, paths: Iterable[str], *, tenant: bool) -> None:

@@ -100,11 +100,19 @@ class Limits:
         wildcards: Wildcard paths (ending in ``*``) in progress per
             distribution, counted independently of ``files``.
         path_length: The longest path CloudFront accepts, after URL-encoding.
+        paths_per_request: The most paths (files and wildcards together) one
+            request may carry, beyond the two limits above; ``None`` (the
+            default) for none.  CloudFront documents no such cap; an endpoint
+            that enforces one answers ``BatchTooLarge``, and cfinv learns it
+            from that answer anyway.  Set it when you know it.
     """
 
     files: int = attrs.field(default=3000, validator=_positive)
     wildcards: int = attrs.field(default=15, validator=_positive)
     path_length: int = attrs.field(default=4000, validator=_positive)
+    paths_per_request: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_positive)
+    )
 
 
 def _to_str_tuple(items: Iterable[str]) -> tuple[str, ...]:

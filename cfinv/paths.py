@@ -15,13 +15,13 @@ rules" page):
 from __future__ import annotations
 
 import bisect
-import math
 import re
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import attrs
 
+from cfinv._packing import next_batch
 from cfinv.errors import InvalidPathError, PathProblem
 from cfinv.models import Limits, Paths, first_non_str
 
@@ -321,12 +321,22 @@ def _drop_covered(
 
 
 def _chunk(files: list[str], wildcards: list[str], limits: Limits) -> tuple[Paths, ...]:
-    """Fill batches to the limits: files and wildcards counted independently."""
-    count = max(math.ceil(len(files) / limits.files), math.ceil(len(wildcards) / limits.wildcards))
-    f, w = limits.files, limits.wildcards
-    return tuple(
-        Paths(files[i * f : (i + 1) * f] + wildcards[i * w : (i + 1) * w]) for i in range(count)
-    )
+    """Fill batches as an idle distribution takes them: files and wildcards counted apart."""
+    batches = []
+    f = w = 0
+    while f < len(files) or w < len(wildcards):
+        size = next_batch(
+            len(files) - f,
+            len(wildcards) - w,
+            limits.files,
+            limits.wildcards,
+            limits=limits,
+            per_request=limits.paths_per_request,
+        )
+        assert size is not None  # noqa: S101 - a full budget always takes something
+        batches.append(Paths(files[f : f + size[0]] + wildcards[w : w + size[1]]))
+        f, w = f + size[0], w + size[1]
+    return tuple(batches)
 
 
 def plan_paths(paths: Iterable[str], *, limits: Limits = _DEFAULT_LIMITS) -> Plan:
@@ -339,9 +349,12 @@ def plan_paths(paths: Iterable[str], *, limits: Limits = _DEFAULT_LIMITS) -> Pla
     3. Every path that a wildcard of the same input covers is dropped (also a
        narrower wildcard): ``/img/*`` makes ``/img/a.png`` and ``/img/x*``
        redundant.  Tags are never covered by path wildcards.
-    4. What remains is chunked so that each batch holds at most
-       ``limits.files`` file paths (tags count as files) and at most
-       ``limits.wildcards`` wildcard paths.
+    4. What remains is chunked as an idle distribution would take it: each
+       batch holds at most ``limits.files`` file paths (tags count as
+       files), at most ``limits.wildcards`` wildcard paths, and at most
+       ``limits.paths_per_request`` paths in all when that is set.  An
+       `Invalidator` cuts its batches when it sends them, to the capacity
+       free then, so with other writers around its batches may differ.
 
     The result depends only on the set of paths given, not on their order.
 

@@ -101,10 +101,12 @@ class PollPolicy:
     With ``learn`` (the default), cfinv learns from the invalidations it saw
     complete on this distribution: it knows each finished between its last
     ``InProgress`` poll and the poll that saw it done, and first polls the
-    next ones inside that window (its middle, then its end) instead of
-    starting the schedule from scratch.  Invalidations of one deploy take
-    about equally long, so later batches are usually seen done within a
-    fraction of a second, with one or two calls.
+    next ones inside that window (two thirds in, then its end) instead of
+    starting the schedule from scratch; those still running just past the
+    window are polled more closely for a while.  Other writers' invalidations
+    in progress are polled by the same window, from their creation time.
+    Invalidations of one deploy take about equally long, so later batches are
+    usually seen done within a fraction of a second, with one or two calls.
 
     Why these defaults: CloudFront gives no completion SLA; most invalidations
     finish within one or two minutes, some take fifteen or more.  Polling at
@@ -162,13 +164,17 @@ class CompletionWindow:
     Each completion is known to lie between the last poll that saw it
     ``InProgress`` (``lo``) and the poll that saw it done (``hi``).  The
     window keeps the tightest bounds consistent with all of them; the next
-    invalidation is first polled at the window's middle, then at its end, so
-    the window narrows with every invalidation when durations are alike.
+    invalidation is first polled two thirds into the window, then at its end,
+    so the window narrows with every invalidation when durations are alike.
     When durations vary, the end is the fastest completion seen.
     """
 
     #: A window narrower than this is not split any further (seconds).
     RESOLUTION = 0.05
+    #: Where in the window the first poll goes.  The middle would see completions
+    #: a little sooner on average; two thirds in saves a tenth of the polls
+    #: (an invalidation done by then needs no second one) for 3 % more lateness.
+    SPLIT = 2 / 3
 
     def __init__(self) -> None:
         self.lo: float | None = None
@@ -191,4 +197,4 @@ class CompletionWindow:
             return []
         if self.lo is None or self.hi - self.lo < self.RESOLUTION:
             return [self.hi]
-        return [(self.lo + self.hi) / 2, self.hi]
+        return [self.lo + self.SPLIT * (self.hi - self.lo), self.hi]

@@ -27,9 +27,12 @@ class BatchResult:
     One batch of the plan and what became of it.
 
     Attributes:
-        index: The batch's position in the plan.
+        index: The batch's position: batches are numbered in the order they
+            were sent, then come the paths never sent, cut as an idle
+            distribution would take them.
         paths: Its paths.
-        caller_reference: The CallerReference it was (or would have been) sent with.
+        caller_reference: The CallerReference it was sent with (empty for
+            paths never sent: they get one when they are).
         invalidation: The invalidation CloudFront created, as last seen;
             ``None`` if the batch was never accepted.
         submitted_at: When CloudFront accepted it (UTC).
@@ -62,7 +65,8 @@ class InvalidationReport:
 
     Attributes:
         distribution_id: The distribution (or tenant) invalidated.
-        batches: Every batch of the plan with its invalidation and times.
+        batches: Every batch sent, with its invalidation and times, then the
+            paths not sent (if the call stopped early) as batches without one.
         input_count: Paths given.
         duplicates_dropped: Paths dropped as duplicates after normalisation.
         covered_dropped: Paths dropped because a wildcard covers them.
@@ -100,7 +104,7 @@ class InvalidationReport:
 
     @property
     def planned_paths(self) -> int:
-        """Paths the plan meant to send."""
+        """Paths the call meant to send (sent or not)."""
         return sum(b.paths.quantity for b in self.batches)
 
     @property

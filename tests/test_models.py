@@ -153,9 +153,11 @@ def test_unknown_status_is_kept() -> None:
 
 def test_limits_defaults_and_validation() -> None:
     """Defaults are CloudFront's quotas; nonsense limits are refused with the value."""
-    assert (3000, 15, 4000) == attrs.astuple(Limits())
+    assert (3000, 15, 4000, None) == attrs.astuple(Limits())
     with pytest.raises(ValueError, match=r"wildcards .* got 0"):
         Limits(wildcards=0)
+    with pytest.raises(ValueError, match=r"paths_per_request .* got 0"):
+        Limits(paths_per_request=0)
 
 
 def test_models_are_frozen() -> None:

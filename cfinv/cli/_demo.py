@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-    from aiobotocore.config import AioConfig
 
 __all__ = ["demo_paths", "run_demo"]
 
@@ -66,7 +65,7 @@ def demo_paths(seed: int) -> list[str]:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from aiobotocore.session import get_session
+    from aiobotocore.session import AioSession
 
     from cfinv import Runtime
     from cfinv.cli._aws import make_printer
@@ -91,14 +90,14 @@ async def _run(args: argparse.Namespace) -> int:
             "(duplicates, non-ASCII and spaced names, 4 wildcards)\n\n"
         )
         out.flush()
-        args.wait, args.timeout = True, None
+        args.wait, args.timeout, args.endpoint_url = True, None, emu.endpoint_url
+        kwargs = emu.client_kwargs()
+        session = AioSession()
+        session.set_credentials(kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"])
         started = time.monotonic()
-        async with get_session().create_client(
-            "cloudfront", config=_no_retries(), **emu.client_kwargs()
-        ) as client:
-            reports, errors = await run_pipeline(
-                args, paths, distributions=[distribution], tenants=[], client=client
-            )
+        reports, errors = await run_pipeline(
+            args, paths, distributions=[distribution], tenants=[], session=session
+        )
         elapsed = time.monotonic() - started
         if errors:
             for error in errors.values():
@@ -129,12 +128,6 @@ async def _run(args: argparse.Namespace) -> int:
             f"({batch.paths.wildcards} wildcards)\n"
         )
     return 0
-
-
-def _no_retries() -> AioConfig:
-    from aiobotocore.config import AioConfig
-
-    return AioConfig(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def run_demo(args: argparse.Namespace) -> int:

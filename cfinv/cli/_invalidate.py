@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,11 +16,10 @@ from cfinv.report import FREE_PATHS_PER_MONTH, PRICE_PER_PATH
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import AsyncIterator
 
     from cfinv.report import InvalidationReport
 
-__all__ = ["read_paths", "run_invalidate", "run_pipeline"]
+__all__ = ["client_options", "read_paths", "run_invalidate", "run_pipeline"]
 
 
 def read_paths(args: argparse.Namespace) -> list[str]:
@@ -69,18 +67,15 @@ def _dry_run(args: argparse.Namespace, paths: list[str], targets: list[str]) -> 
     }
 
 
-@contextlib.asynccontextmanager
-async def cli_client(args: argparse.Namespace) -> AsyncIterator[Any]:
-    """An aiobotocore client honouring the AWS CLI's global options; cfinv does the retrying."""
+def client_options(args: argparse.Namespace, session: Any = None) -> dict[str, Any]:
+    """The library's client options for the AWS CLI's global options (cfinv does the retrying)."""
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
 
-    session = open_session(args, AioSession)
-    settings = client_settings(
-        args, session, AioConfig, retries={"total_max_attempts": 1, "mode": "standard"}
-    )
-    async with session.create_client("cloudfront", **settings) as client:
-        yield client
+    if session is None:
+        session = open_session(args, AioSession)
+    settings = client_settings(args, session, AioConfig)
+    return {"session": session, **settings}
 
 
 async def run_pipeline(
@@ -89,29 +84,26 @@ async def run_pipeline(
     *,
     distributions: list[str],
     tenants: list[str],
-    client: Any = None,
+    session: Any = None,
 ) -> tuple[list[InvalidationReport], dict[str, BaseException]]:
     """Invalidate ``paths`` on every target with one client and pacer; reports and errors."""
     from cfinv.invalidator import invalidate_many
 
     plan_paths(paths)  # invalid paths fail here, before any connection is made
     with make_progress(args.progress) as progress:
-        async with contextlib.AsyncExitStack() as stack:
-            if client is None:
-                client = await stack.enter_async_context(cli_client(args))
-            try:
-                reports = await invalidate_many(
-                    dict.fromkeys(distributions, paths),
-                    tenants=dict.fromkeys(tenants, paths),
-                    client=client,
-                    wait=args.wait,
-                    timeout=args.timeout,
-                    raise_on_timeout=False,
-                    on_event=progress,
-                )
-                errors: dict[str, BaseException] = {}
-            except InvalidateManyError as exc:
-                reports, errors = exc.reports, exc.errors
+        try:
+            reports = await invalidate_many(
+                dict.fromkeys(distributions, paths),
+                tenants=dict.fromkeys(tenants, paths),
+                wait=args.wait,
+                timeout=args.timeout,
+                raise_on_timeout=False,
+                on_event=progress,
+                **client_options(args, session),
+            )
+            errors: dict[str, BaseException] = {}
+        except InvalidateManyError as exc:
+            reports, errors = exc.reports, exc.errors
     order = distributions + tenants
     return [reports[t] for t in order if t in reports], errors
 

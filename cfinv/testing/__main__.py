@@ -66,6 +66,12 @@ def build_parser(prog: str = "python -m cfinv.testing") -> argparse.ArgumentPars
     parser.add_argument("--wildcards-limit", type=int, default=15, help="wildcards in progress")
     parser.add_argument("--path-length", type=int, default=4000, help="longest path accepted")
     parser.add_argument(
+        "--paths-per-request",
+        type=int,
+        default=None,
+        help="answer 413 BatchTooLarge above this many paths in one request (default: no cap)",
+    )
+    parser.add_argument(
         "--create-rate", type=float, default=0.5, help="CreateInvalidation calls per second"
     )
     parser.add_argument("--create-burst", type=int, default=5, help="CreateInvalidation burst")
@@ -103,7 +109,9 @@ def emulator_from_args(args: argparse.Namespace) -> CloudFrontEmulator:
         host=args.host,
         port=args.port,
         latency=latency,
-        limits=Limits(args.files_limit, args.wildcards_limit, args.path_length),
+        limits=Limits(
+            args.files_limit, args.wildcards_limit, args.path_length, args.paths_per_request
+        ),
         rate_limits=rates,
         conflict_code=args.conflict_code,
         credentials=None if args.no_auth else {args.access_key: args.secret_key},

@@ -331,12 +331,20 @@ class Backend:
                 raise ApiError(400, "InvalidArgument", _INVALID_PATHS)
             wildcards = sum(1 for p in items if is_wildcard(p))
             files = len(items) - wildcards
-            if files > self.limits.files or wildcards > self.limits.wildcards:
+            per_request = self.limits.paths_per_request
+            if (
+                files > self.limits.files
+                or wildcards > self.limits.wildcards
+                or (per_request is not None and len(items) > per_request)
+            ):
+                allowed = f"at most {self.limits.files} and {self.limits.wildcards}"
+                if per_request is not None:
+                    allowed += f", {per_request} in all,"
                 raise ApiError(
                     413,
                     "BatchTooLarge",
                     f"The batch holds {files} file paths and {wildcards} wildcard paths; "
-                    f"at most {self.limits.files} and {self.limits.wildcards} are allowed.",
+                    f"{allowed} are allowed.",
                 )
             earlier_id = target.by_reference.get(request.caller_reference)
             if earlier_id is not None:

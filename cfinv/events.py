@@ -53,7 +53,7 @@ class Event:
 @attrs.frozen
 class Planned(Event):
     """
-    The paths were normalised, deduplicated and split into batches.
+    The paths were normalised, deduplicated and freed of paths a wildcard covers.
 
     Attributes:
         plan: The plan, with its batches and counts.
@@ -63,19 +63,24 @@ class Planned(Event):
 
     @property
     def batches(self) -> int:
-        """How many batches will be sent."""
+        """
+        How many batches an idle distribution would take.
+
+        The Invalidator cuts each batch when it sends it, to the capacity
+        free then, so with other writers around it may send more.
+        """
         return len(self.plan.batches)
 
 
 @attrs.frozen
 class WaitingForCapacity(Event):
     """
-    A batch waits for in-progress invalidations to complete before it fits the budget.
+    The next batch waits for in-progress invalidations to complete: too little is free.
 
     Attributes:
-        batch: The batch's index in the plan.
-        files: File paths the batch needs.
-        wildcards: Wildcard paths the batch needs.
+        batch: The index the next batch will have (batches are numbered as sent).
+        files: File paths left to send, up to a full batch.
+        wildcards: Wildcard paths left to send, up to a full batch.
         in_progress_files: File paths in progress on the distribution, as known.
         in_progress_wildcards: Wildcard paths in progress, as known.
         refused: Whether CloudFront refused the batch with
@@ -96,7 +101,7 @@ class Submitted(Event):
     CloudFront accepted a batch.
 
     Attributes:
-        batch: The batch's index in the plan.
+        batch: The batch's index (batches are numbered as they are sent).
         invalidation: The invalidation it created.
         attempts: How many calls it took (more than 1 after retries).
     """
@@ -147,7 +152,7 @@ class Completed(Event):
 
     Attributes:
         invalidation: The invalidation, as last reported.
-        batch: The batch's index in its plan, or ``None`` for one created elsewhere.
+        batch: The batch's index, or ``None`` for one created elsewhere.
         seconds: Seconds from its creation (as seen by cfinv) to the poll that saw it done.
     """
 

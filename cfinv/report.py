@@ -72,9 +72,10 @@ class InvalidationReport:
         covered_dropped: Paths dropped because a wildcard covers them.
         started_at: When ``invalidate()`` started (UTC).
         finished_at: When it returned (UTC).
-        api_calls: Calls made per API operation while this call ran (retries
-            included).  Concurrent calls on one ``Invalidator`` share its
-            polls, so their counts overlap.
+        api_calls: Calls made per API operation for this call (retries
+            included): its own creates and look-ups, and the status calls
+            about its invalidations.  A ListInvalidations poll that answered
+            for several concurrent calls on one ``Invalidator`` counts in each.
         retries: Calls that were retries of a failed call, counted the same way.
         timed_out: Whether the timeout ended it before everything completed.
         waited: Whether it waited for completion (``wait=True``).

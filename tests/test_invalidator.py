@@ -1012,3 +1012,22 @@ async def test_another_writers_share_is_used_while_it_runs_and_the_moment_it_end
     # comes within 15 % of it.
     bound = (6857 * LATENCY + 1200 * 66) / 3000
     assert report.elapsed <= 1.15 * bound
+
+
+async def test_concurrent_calls_count_their_own_calls(emu: CloudFrontEmulator) -> None:
+    """Each report counts its own creates and retries, not the other call's."""
+    dist = emu.create_distribution()
+    emu.inject(FaultKind.THROTTLE, operation="CreateInvalidation", count=1)
+    async with invalidator(emu, dist, limits=Limits(files=10)) as inv:
+        small, large = await asyncio.gather(
+            inv.invalidate(["/a"]), inv.invalidate([f"/b{i}" for i in range(25)])
+        )
+    creates = [c for c in emu.calls if c.operation == "CreateInvalidation"]
+    # Every create is counted once, in the report of the call that made it.
+    assert small.api_calls["CreateInvalidation"] + large.api_calls["CreateInvalidation"] == len(
+        creates
+    )
+    for report in (small, large):
+        retried = report.retries
+        assert report.api_calls["CreateInvalidation"] == len(report.invalidations) + retried
+    assert small.retries + large.retries == 1

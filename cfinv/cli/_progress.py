@@ -117,7 +117,7 @@ class _JsonLines(Progress):
 
 
 class _Bar(Progress):
-    """One live line per distribution: batches completed, paths, what it waits for."""
+    """One live line per distribution: paths completed, what it waits for."""
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -133,7 +133,7 @@ class _Bar(Progress):
             TextColumn("[bold]{task.fields[target]}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("batches"),
+            TextColumn("paths"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[note]}"),
             console=Console(stderr=True),
@@ -161,7 +161,7 @@ class _Bar(Progress):
             plan = event.plan
             update(
                 task,
-                total=len(plan.batches),
+                total=plan.billable,  # paths: batches are cut as they are sent
                 note=f"{plan.billable} paths ({plan.duplicates_dropped} duplicates, "
                 f"{plan.covered_dropped} covered dropped)",
             )
@@ -173,7 +173,8 @@ class _Bar(Progress):
         elif isinstance(event, Retrying):
             update(task, note=f"retrying {event.operation}: {event.error}"[:60])
         elif isinstance(event, Completed) and event.batch is not None:
-            update(task, advance=1, note=f"{event.invalidation.id} completed")
+            paths = event.invalidation.batch.paths.quantity
+            update(task, advance=paths, note=f"{event.invalidation.id} completed")
         elif isinstance(event, Finished):
             state = "timed out" if event.report.timed_out else "done"
             update(task, note=f"{state} in {event.report.elapsed:.1f}s")

@@ -1,30 +1,36 @@
 """
 Discovery: what ListInvalidations tells about a distribution, read newest first.
 
-Two questions are asked of it: which invalidations are in progress (another
-writer's, which hold part of the in-progress budget), and which invalidation
-carries a given CallerReference (a create whose reply was lost).  Both walk
-the list from the newest invalidation back to `HORIZON` before the call
-began, however many completed invalidations are newer: an invalidation older
-than that is taken to have completed long ago.
+Three questions are asked of it: which invalidations are in progress (another
+writer's, which hold part of the in-progress budget), which invalidation
+carries a given CallerReference (a create whose reply was lost), and which
+invalidations an earlier run of the same deploy created.  Each walks the list
+from the newest invalidation back to a horizon before the call began (`HORIZON`,
+two hours, or `DEPLOY_HORIZON`, a day, for a deploy's), however many completed
+invalidations are newer: an invalidation older than that is taken to have
+completed long ago, or to belong to another deploy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import logging
 from typing import TYPE_CHECKING
 
+from cfinv._gateway import PAGE_SIZE
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Container, Sequence
 
     from cfinv._gateway import Gateway, Tally
+    from cfinv._references import References
     from cfinv._retrying import Retrier
     from cfinv.models import Invalidation, InvalidationBatch, InvalidationSummary
     from cfinv.runtime import Runtime
 
-__all__ = ["CLOCK_SKEW", "HORIZON", "MAX_PAGES", "Discovery"]
+__all__ = ["CLOCK_SKEW", "DEPLOY_HORIZON", "HORIZON", "MAX_PAGES", "Discovery"]
 
 log = logging.getLogger("cfinv")
 
@@ -34,8 +40,13 @@ log = logging.getLogger("cfinv")
 HORIZON = dt.timedelta(hours=2)
 #: Added to the horizon for a difference between this machine's clock and CloudFront's.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+#: How far back a run of a deploy looks for what earlier runs of it created: a CI
+#: job retried the next morning is still recognised.
+DEPLOY_HORIZON = dt.timedelta(hours=24)
 #: A backstop on pages read (100 invalidations each), should the horizon not end the walk.
 MAX_PAGES = 50
+#: GetInvalidation calls made at once when a survey reads a page of invalidations.
+GETS_AT_ONCE = 8
 
 
 class Discovery:
@@ -54,17 +65,22 @@ class Discovery:
         self._runtime = runtime
 
     async def summaries(
-        self, *, since: dt.datetime | None = None, tallies: Sequence[Tally] = ()
+        self,
+        *,
+        since: dt.datetime | None = None,
+        horizon: dt.timedelta = HORIZON,
+        tallies: Sequence[Tally] = (),
     ) -> AsyncIterator[InvalidationSummary]:
         """
-        Every invalidation created since ``since`` minus the horizon, newest first.
+        Every invalidation created since ``since`` minus ``horizon``, newest first.
 
         Args:
             since: When the caller's work began (default: now).
+            horizon: How far before ``since`` to read.
             tallies: Count the calls.
         """
         start = self._runtime.now() if since is None else since
-        oldest = start - HORIZON - CLOCK_SKEW
+        oldest = start - horizon - CLOCK_SKEW
         marker = ""
         gateway = self._gateway
         for _ in range(MAX_PAGES):
@@ -92,6 +108,55 @@ class Discovery:
             lambda: gateway.get(invalidation_id, tallies=tallies),
             tallies=tallies,
         )
+
+    async def get_many(
+        self, invalidation_ids: Sequence[str], *, tallies: Sequence[Tally] = ()
+    ) -> list[Invalidation]:
+        """GetInvalidation of each, a few at a time, in the order given."""
+        limit = asyncio.Semaphore(GETS_AT_ONCE)
+
+        async def one(invalidation_id: str) -> Invalidation:
+            async with limit:
+                return await self.get(invalidation_id, tallies=tallies)
+
+        return list(await asyncio.gather(*(one(i) for i in invalidation_ids)))
+
+    async def survey(
+        self, known: Container[str], references: References, *, tallies: Sequence[Tally] = ()
+    ) -> tuple[list[Invalidation], list[Invalidation]]:
+        """
+        This deploy's invalidations back to `DEPLOY_HORIZON`, and others' in progress.
+
+        Every invalidation of the period is read (a summary carries no
+        CallerReference), a page at a time, a few reads at once.
+
+        Args:
+            known: Ids already followed (not counted again as others').
+            references: Tells this deploy's CallerReferences.
+            tallies: Count the calls.
+
+        Returns:
+            (this deploy's invalidations, oldest first; others' in progress).
+        """
+        deploy: list[Invalidation] = []
+        others: list[Invalidation] = []
+        page: list[str] = []
+
+        async def read() -> None:
+            for found in await self.get_many(page, tallies=tallies):
+                if references.of_deploy(found.batch.caller_reference):
+                    deploy.append(found)
+                elif not found.is_completed and found.id not in known:
+                    others.append(found)
+            page.clear()
+
+        async for summary in self.summaries(horizon=DEPLOY_HORIZON, tallies=tallies):
+            page.append(summary.id)
+            if len(page) >= PAGE_SIZE:
+                await read()
+        await read()
+        deploy.sort(key=lambda invalidation: invalidation.create_time)
+        return deploy, others
 
     async def in_progress(
         self, known: Container[str], *, tallies: Sequence[Tally] = ()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from cfinv._gateway import Gateway, Tally
+    from cfinv._references import References
     from cfinv.events import Event
     from cfinv.models import Invalidation, Limits
     from cfinv.pacing import CreatePacer
@@ -48,7 +49,7 @@ class Engine:
         poll: How completion is checked.
         pacer: The account's CreateInvalidation pacer.
         on_event: The caller's event callback.
-        reference: Makes the CallerReference of batch ``i``.
+        references: Makes the CallerReferences, and tells this deploy's.
     """
 
     def __init__(
@@ -61,14 +62,14 @@ class Engine:
         poll: PollPolicy,
         pacer: CreatePacer,
         on_event: Callable[[Event], Any] | None,
-        reference: Callable[[int], str],
+        references: References,
     ) -> None:
         self.gateway = gateway
         self.runtime = runtime
         self.limits = limits
         self.poll = poll
         self.pacer = pacer
-        self.reference = reference
+        self.references = references
         self.emitter = Emitter(runtime, on_event)
         self.retrier = Retrier(retry, runtime, self.emitter, gateway.target_id)
         self.budget = Budget(limits)
@@ -92,21 +93,6 @@ class Engine:
         """The distribution (or tenant) id."""
         return self.gateway.target_id
 
-    def follow_other(
-        self, invalidation: Invalidation, *, tally: Tally | None = None
-    ) -> asyncio.Future[Invalidation]:
-        """Follow an invalidation cfinv did not just create; it takes its share of the budget."""
-        age = max(0.0, (self.runtime.now() - invalidation.create_time).total_seconds())
-        paths = invalidation.batch.paths
-        return self.poller.track(
-            invalidation,
-            files=paths.files,
-            wildcards=paths.wildcards,
-            ours=False,
-            age=age,
-            tally=tally,
-        )
-
     async def discover(self, *, tallies: Sequence[Tally] = ()) -> int:
         """
         Follow every invalidation of other writers in progress; return how many were new.
@@ -116,13 +102,28 @@ class Engine:
         """
         async with self._discovering.get():
             found = await self.discovery.in_progress(self.poller, tallies=tallies)
-            fresh = [i for i in found if i.id not in self.poller]
-            for invalidation in fresh:
-                self.follow_other(invalidation, tally=tallies[0] if tallies else None)
-            if fresh:
-                log.info(
-                    "%d invalidation(s) of other writers in progress on %s",
-                    len(fresh),
-                    self.target_id,
-                )
-            return len(fresh)
+            return self._follow_others(found, tallies)
+
+    async def survey(self, *, tallies: Sequence[Tally] = ()) -> list[Invalidation]:
+        """
+        Discover as `discover` does, and return what earlier runs of this deploy created.
+
+        Reads every invalidation back to a day before (see
+        `cfinv._discovery.DEPLOY_HORIZON`), oldest first in the result.
+        """
+        async with self._discovering.get():
+            deploy, others = await self.discovery.survey(
+                self.poller, self.references, tallies=tallies
+            )
+            self._follow_others(others, tallies)
+            return deploy
+
+    def _follow_others(self, found: list[Invalidation], tallies: Sequence[Tally]) -> int:
+        fresh = [i for i in found if i.id not in self.poller]
+        for invalidation in fresh:
+            self.poller.follow(invalidation, tally=tallies[0] if tallies else None)
+        if fresh:
+            log.info(
+                "%d invalidation(s) of other writers in progress on %s", len(fresh), self.target_id
+            )
+        return len(fresh)

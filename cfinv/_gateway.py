@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import attrs
 
 from cfinv._loop import LoopLocal
-from cfinv.errors import InvalidatorClosed, map_client_error
+from cfinv.errors import InvalidatorClosed, TransportError, map_client_error
 from cfinv.models import Invalidation, InvalidationBatch, InvalidationSummary
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ class Gateway:
                 ),
                 tallies=tallies,
             )
-        return Invalidation.from_api(response)
+        return self._read(Invalidation.from_api, response, self.create_operation)
 
     async def get(self, invalidation_id: str, *, tallies: Sequence[Tally] = ()) -> Invalidation:
         """GetInvalidation."""
@@ -267,7 +267,7 @@ class Gateway:
                 invalidation_id=invalidation_id,
                 tallies=tallies,
             )
-        return Invalidation.from_api(response)
+        return self._read(Invalidation.from_api, response, self.get_operation)
 
     async def list_page(
         self,
@@ -300,7 +300,22 @@ class Gateway:
                 lambda cf: cf.list_invalidations(DistributionId=self.target_id, **kwargs(cf)),
                 tallies=tallies,
             )
-        listing = response.get("InvalidationList", {})
-        items = [InvalidationSummary.from_api(item) for item in listing.get("Items") or ()]
-        next_marker = listing.get("NextMarker") if listing.get("IsTruncated", True) else None
-        return items, next_marker or None
+        return self._read(_page, response, self.list_operation)
+
+    def _read(self, parse: Callable[[Any], T], response: Any, operation: str) -> T:  # noqa: ANN401
+        """Parse an answer; one cfinv cannot read is a (retryable) transport error, not a crash."""
+        try:
+            return parse(response)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            msg = (
+                f"{operation}: an answer cfinv cannot read ({type(exc).__name__}: {exc}) "
+                f"({self.context})"
+            )
+            raise TransportError(msg) from exc
+
+
+def _page(response: Any) -> tuple[list[InvalidationSummary], str | None]:  # noqa: ANN401
+    listing = response.get("InvalidationList", {})
+    items = [InvalidationSummary.from_api(item) for item in listing.get("Items") or ()]
+    next_marker = listing.get("NextMarker") if listing.get("IsTruncated", True) else None
+    return items, next_marker or None

@@ -21,10 +21,10 @@ import collections
 import math
 from typing import TYPE_CHECKING
 
-from cfinv.models import Paths
+from cfinv.models import Paths, is_wildcard
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from cfinv.models import Limits
 
@@ -99,10 +99,8 @@ class RequestCap:
         known = self._limits.paths_per_request
         if self.refused is None:
             return known
-        below = self.refused - 1
-        if below < 1:
-            learned = 0  # not even one path: the endpoint refuses every request
-        elif self.accepted and below - self.accepted <= max(1, self.accepted // 20):
+        below = self.refused - 1  # at least 1: a refusal of a single path teaches no cap
+        if self.accepted and below - self.accepted <= max(1, self.accepted // 20):
             learned = self.accepted
         elif self.accepted < self._limits.files <= below:
             learned = self._limits.files
@@ -111,7 +109,15 @@ class RequestCap:
         return learned if known is None else min(known, learned)
 
     def was_refused(self, size: int) -> None:
-        """A request of ``size`` paths was answered ``BatchTooLarge``."""
+        """
+        A request of ``size`` paths (two or more) was answered ``BatchTooLarge``.
+
+        A single path refused so is too large in itself, not a count over a
+        cap: the caller reports it rather than teaching the cap.
+        """
+        if size < 2:  # noqa: PLR2004 - see the docstring
+            msg = f"a refusal of {size} path(s) says nothing about a per-request cap"
+            raise ValueError(msg)
         self.refused = size if self.refused is None else min(self.refused, size)
         self.accepted = min(self.accepted, size - 1)
 
@@ -136,7 +142,7 @@ class Work:
         self._files: collections.deque[str] = collections.deque()
         self._wildcards: collections.deque[str] = collections.deque()
         for path in paths:
-            (self._wildcards if path.endswith("*") else self._files).append(path)
+            (self._wildcards if is_wildcard(path) else self._files).append(path)
 
     def __bool__(self) -> bool:
         return bool(self._files or self._wildcards)
@@ -157,10 +163,16 @@ class Work:
         taken += [self._wildcards.popleft() for _ in range(min(wildcards, len(self._wildcards)))]
         return Paths(taken)
 
+    def drop(self, done: Callable[[str], bool]) -> int:
+        """Forget the paths ``done`` says need not be sent; return how many are left."""
+        self._files = collections.deque(p for p in self._files if not done(p))
+        self._wildcards = collections.deque(p for p in self._wildcards if not done(p))
+        return len(self._files) + len(self._wildcards)
+
     def give_back(self, paths: Paths) -> None:
         """Put a batch that was not sent back at the front, in its order."""
         for path in reversed(paths.items):
-            (self._wildcards if path.endswith("*") else self._files).appendleft(path)
+            (self._wildcards if is_wildcard(path) else self._files).appendleft(path)
 
     def chunks(self, limits: Limits, per_request: int | None) -> list[Paths]:
         """What is left, cut as an idle distribution would take it (for reports)."""

@@ -183,7 +183,24 @@ class Poller:
         self._schedule(tracked)
         self._items[invalidation.id] = tracked
         self._wake.get().set()
+        if self._task is not None and self._task.done():
+            self.start()  # it died (and failed what it followed): follow this one anew
         return future
+
+    def follow(
+        self, invalidation: Invalidation, *, tally: Tally | None = None
+    ) -> asyncio.Future[Invalidation]:
+        """Follow one this Invalidator did not just create (its budget share is taken here)."""
+        age = max(0.0, (self._runtime.now() - invalidation.create_time).total_seconds())
+        paths = invalidation.batch.paths
+        return self.track(
+            invalidation,
+            files=paths.files,
+            wildcards=paths.wildcards,
+            ours=False,
+            age=age,
+            tally=tally,
+        )
 
     def _schedule(self, tracked: _Tracked) -> None:
         now = self._runtime.monotonic()
@@ -346,9 +363,7 @@ class Poller:
             )
             if found.is_completed or found.id in self._items:
                 continue
-            age = max(0.0, (self._runtime.now() - found.create_time).total_seconds())
-            paths = found.batch.paths
-            self.track(found, files=paths.files, wildcards=paths.wildcards, ours=False, age=age)
+            self.follow(found)
             log.info("%s: following %s, another writer's, in progress", self._api.context, found.id)
 
     async def _get(self, tracked: _Tracked) -> None:

@@ -43,6 +43,7 @@ from cfinv.errors import (
 )
 from cfinv.events import Completed, Submitted, WaitingForCapacity
 from cfinv.models import Invalidation, InvalidationBatch
+from cfinv.paths import covers, is_wildcard
 from cfinv.report import BatchResult, InvalidationReport
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterable
 
     from cfinv._engine import Engine
+    from cfinv.models import Paths
     from cfinv.paths import Plan
 
 __all__ = ["RECOVERY_TIMEOUT", "Ending", "Run", "gather_or_cancel", "supervise"]
@@ -146,6 +148,7 @@ class Run:
         self._futures: list[asyncio.Future[Invalidation]] = []
         self._in_doubt: _InDoubt | None = None
         self._refusals = 0  # in a row
+        self._next_reference = 0  # the batch number of the next CallerReference
 
     @property
     def target_id(self) -> str:
@@ -158,11 +161,59 @@ class Run:
         """Discover other writers, send every path as capacity allows, and (if asked) wait."""
         if not self.work:
             return  # nothing to send: no call at all
-        await self.engine.discover(tallies=(self.tally,))
+        if self.engine.references.resumable:
+            await self._resume(await self.engine.survey(tallies=(self.tally,)))
+        else:
+            await self.engine.discover(tallies=(self.tally,))
         await self._send_all()
         if self.wait:
             # Shielded: ending this call must not cancel what the poller shares.
             await gather_or_cancel(asyncio.shield(f) for f in self._futures)
+
+    async def _resume(self, earlier: list[Invalidation]) -> None:
+        """
+        Take over what earlier runs of this deploy created: report them, wait for them.
+
+        Their paths (and the paths their wildcards cover) are not sent again.
+        """
+        engine = self.engine
+        sent: set[str] = set()
+        wildcards: list[str] = []
+        for invalidation in earlier:
+            index = len(self.results)
+            self.results.append(
+                BatchResult(
+                    index=index,
+                    paths=invalidation.batch.paths,
+                    caller_reference=invalidation.batch.caller_reference,
+                    invalidation=invalidation,
+                    submitted_at=invalidation.create_time,
+                    completed_at=engine.runtime.now() if invalidation.is_completed else None,
+                    resumed=True,
+                )
+            )
+            for path in invalidation.batch.paths.items:
+                sent.add(_key(path))
+                if is_wildcard(path):
+                    wildcards.append(path)
+            if not invalidation.is_completed:
+                future = engine.poller.follow(invalidation, tally=self.tally)
+                self._futures.append(future)
+                future.add_done_callback(functools.partial(self._finished, index))
+        self._next_reference = engine.references.next_index(
+            i.batch.caller_reference for i in earlier
+        )
+        if earlier:
+            left = self.work.drop(
+                lambda path: _key(path) in sent or any(covers(w, path) for w in wildcards)
+            )
+            log.info(
+                "%s: %d invalidation(s) of this deploy found from earlier runs; %d path(s) "
+                "left to send",
+                self.target_id,
+                len(earlier),
+                left,
+            )
 
     def _pick(self, free_files: int, free_wildcards: int) -> tuple[int, int] | None:
         """The next batch's share of what is free, or None to wait (the budget asks)."""
@@ -181,42 +232,67 @@ class Run:
         budget = engine.budget
         while self.work:
             index = len(self.results)
+            # Never reused, even for a batch that was refused: a refusal after a lost
+            # reply may still have created it under this reference.
+            reference = engine.references.make(self._next_reference)
+            self._next_reference += 1
             share = await budget.reserve(
                 self._pick, on_wait=functools.partial(self._waiting, index)
             )
-            paths = self.work.take(*share)
-            batch = InvalidationBatch(paths, engine.reference(index))
-            pending = self._in_doubt = _InDoubt(index, batch, engine.runtime.now())
+            created: Invalidation | None = None
+            pending = self._in_doubt = _InDoubt(
+                index, InvalidationBatch(self.work.take(*share), reference), engine.runtime.now()
+            )
             try:
-                invalidation, attempts = await self._create(index, batch)
-            except TooManyInvalidationsInProgress:
-                self._put_back(share)
-                await self._refused(index)
-                continue
-            except BatchTooLarge:
-                self._put_back(share)
-                self._too_large(paths.quantity)
-                continue
+                created, attempts = await self._create(pending)
+            except (TooManyInvalidationsInProgress, BatchTooLarge) as refusal:
+                created, attempts = await self._found_if_ambiguous(pending), 1
+                if created is None:
+                    self._in_doubt = None  # refused: nothing was created
+                    self.work.give_back(pending.batch.paths)
+                    await self._after_refusal(refusal, pending)
+                    continue
             except asyncio.CancelledError:
-                budget.release(*share)
-                raise  # still in doubt: recover() looks it up
+                log.warning(
+                    "%s: batch %d was cut short during CreateInvalidation; it may have been "
+                    "created (CallerReference %s)",
+                    self.target_id,
+                    index,
+                    reference,
+                )
+                raise  # still in doubt: recover() looks it up after a timeout or a close
             except BaseException:
-                budget.release(*share)
                 if not pending.ambiguous:
                     self._in_doubt = None  # a clear answer: nothing was created
-                    self.work.give_back(paths)
+                    self.work.give_back(pending.batch.paths)
                 raise
+            finally:
+                if created is None:
+                    budget.release(*share)
             self._in_doubt = None
             self._refusals = 0
-            engine.cap.was_accepted(paths.quantity)
-            await self._accepted(index, batch, invalidation, attempts)
+            engine.cap.was_accepted(pending.batch.paths.quantity)
+            await self._accepted(index, pending.batch, created, attempts)
 
-    def _put_back(self, share: tuple[int, int]) -> None:
-        """A clear refusal: nothing was created; the paths go back to the work."""
-        assert self._in_doubt is not None  # noqa: S101 - set before every create
-        self.engine.budget.release(*share)
-        self.work.give_back(self._in_doubt.batch.paths)
-        self._in_doubt = None
+    async def _found_if_ambiguous(self, pending: _InDoubt) -> Invalidation | None:
+        """
+        After a refusal, the invalidation an earlier attempt of this batch created, if any.
+
+        Only an attempt that ended without a clear answer (its reply lost) can
+        have created it; CloudFront may check its limits before the
+        CallerReference, and refuse the retry of a batch it already holds.
+        """
+        if not pending.ambiguous:
+            return None
+        return await self.engine.discovery.by_reference(
+            pending.batch, since=pending.since, tallies=(self.tally,)
+        )
+
+    async def _after_refusal(self, refusal: Exception, pending: _InDoubt) -> None:
+        if isinstance(refusal, BatchTooLarge):
+            self._too_large(pending.batch.paths, refusal)
+        else:
+            await self._refused(pending.index)
 
     async def _waiting(self, index: int, *, refused: bool = False) -> None:
         limits, budget = self.engine.limits, self.engine.budget
@@ -250,17 +326,23 @@ class Run:
         ceiling = min(policy.max_interval, policy.min_interval * 2 ** (self._refusals - 1))
         await runtime.sleep(runtime.random.uniform(ceiling / 2, ceiling))
 
-    def _too_large(self, size: int) -> None:
-        """``BatchTooLarge``: the endpoint caps requests below ``size`` paths; pack smaller."""
+    def _too_large(self, paths: Paths, refusal: BatchTooLarge) -> None:
+        """``BatchTooLarge``: the endpoint caps requests below this size; pack smaller."""
+        if paths.quantity < 2:  # noqa: PLR2004 - one path: it is too large, not the count
+            msg = f"the endpoint refuses even a batch of one path, {paths.items[0][:200]!r}"
+            raise BatchTooLarge(
+                msg,
+                status_code=refusal.status_code,
+                request_id=refusal.request_id,
+                operation=refusal.operation,
+                context=self.engine.gateway.context,
+            ) from refusal
         cap = self.engine.cap
-        cap.was_refused(size)
-        if not cap.size:
-            msg = "the endpoint refuses every batch, even one of a single path"
-            raise BatchTooLarge(msg, status_code=413, context=self.engine.gateway.context)
+        cap.was_refused(paths.quantity)
         log.info(
-            "%s: a batch of %d paths was too large for one request; sending at most %d",
+            "%s: a batch of %d paths was too large for one request; sending at most %s",
             self.target_id,
-            size,
+            paths.quantity,
             cap.size,
         )
 
@@ -282,7 +364,7 @@ class Run:
         )
         self._futures.append(future)
         self._record(index, batch, invalidation, attempts, engine.runtime.now())
-        future.add_done_callback(lambda done: self._finished(index, done))
+        future.add_done_callback(functools.partial(self._finished, index))
         await self._announce(index, invalidation, attempts)
 
     def _record(
@@ -325,13 +407,13 @@ class Run:
                 Completed(self.target_id, invalidation=invalidation, batch=index, seconds=0.0)
             )
 
-    async def _create(self, index: int, batch: InvalidationBatch) -> tuple[Invalidation, int]:
+    async def _create(self, pending: _InDoubt) -> tuple[Invalidation, int]:
         """CreateInvalidation with retries, all with the batch's CallerReference."""
         engine = self.engine
         gateway = engine.gateway
         tallies = (self.tally,)
+        index, batch, since = pending.index, pending.batch, pending.since
         attempts = 0
-        since = engine.runtime.now()
 
         async def attempt() -> Invalidation:
             nonlocal attempts
@@ -343,9 +425,7 @@ class Run:
                 engine.pacer.penalize()
                 raise
             except (TransportError, ServiceUnavailable):
-                # No clear answer: CloudFront may have acted on it.
-                if self._in_doubt is not None:
-                    self._in_doubt.ambiguous = True
+                pending.ambiguous = True  # no clear answer: CloudFront may have acted on it
                 raise
             except CallerReferenceConflict as conflict:
                 # An earlier attempt of ours may have created it and lost the reply;
@@ -408,7 +488,7 @@ class Run:
             self.work.give_back(pending.batch.paths)
             return
         if found.id not in engine.poller and not found.is_completed:
-            engine.follow_other(found, tally=self.tally)
+            engine.poller.follow(found, tally=self.tally)
         self._record(pending.index, pending.batch, found, 1, found.create_time)
         await self._announce(pending.index, found, 1)
 
@@ -437,3 +517,8 @@ class Run:
             timed_out=timed_out,
             waited=self.wait,
         )
+
+
+def _key(path: str) -> str:
+    """What makes two paths the same invalidation: cache tags compare case-insensitively."""
+    return path.casefold() if path.startswith("#") else path

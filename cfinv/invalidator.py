@@ -33,6 +33,7 @@ import attrs
 
 from cfinv._engine import Engine
 from cfinv._gateway import ClientOptions, Gateway
+from cfinv._references import References
 from cfinv._run import Ending, Run, gather_or_cancel, supervise
 from cfinv.errors import (
     CfinvError,
@@ -127,7 +128,15 @@ class Invalidator:
             of one AWS account; by default each has its own, at 0.5 calls/s.
         caller_reference_prefix: The readable start of every CallerReference.
         caller_reference: Makes the CallerReference of batch ``i`` instead
-            (it must be unique per batch; it is reused for that batch's retries).
+            (it must be unique per batch; it is reused for that batch's
+            retries).  A later run with the same function finds the batches
+            an earlier one created, as with ``deploy_id``.
+        deploy_id: Names the deploy (1-64 ASCII letters, digits, ``.``, ``_``,
+            ``-``; a CI run id, say).  Every CallerReference carries it, and
+            before sending, a call reads what earlier runs of the same deploy
+            created in the last day, follows those still in progress and sends
+            only the paths they do not cover: a re-run after a crash, a kill
+            or a retried job creates nothing twice and loses nothing.
         on_event: Called (or awaited) with every `cfinv.events` event.
             An exception it raises is logged, not propagated.
         runtime: Clocks, sleep and randomness (`cfinv.runtime.Runtime`; the
@@ -153,6 +162,7 @@ class Invalidator:
         pacer: CreatePacer | None = None,
         caller_reference_prefix: str = "cfinv",
         caller_reference: Callable[[int], str] | None = None,
+        deploy_id: str | None = None,
         on_event: Callable[[Event], Any] | None = None,
         runtime: Runtime | None = None,
         tenant: bool = False,
@@ -171,13 +181,9 @@ class Invalidator:
         self.tenant = tenant
         self.limits = limits
         runtime = runtime if runtime is not None else Runtime()
-        prefix = caller_reference_prefix
-
-        def reference(index: int) -> str:
-            if caller_reference is not None:
-                return caller_reference(index)
-            stamp = runtime.now().strftime("%Y%m%dT%H%M%SZ")
-            return f"{prefix}-{stamp}-{index:04d}-{runtime.random.getrandbits(64):016x}"
+        references = References(
+            runtime, prefix=caller_reference_prefix, deploy_id=deploy_id, custom=caller_reference
+        )
 
         self._engine = Engine(
             gateway=Gateway(
@@ -192,7 +198,7 @@ class Invalidator:
             poll=poll,
             pacer=pacer if pacer is not None else CreatePacer(runtime=runtime),
             on_event=on_event,
-            reference=reference,
+            references=references,
         )
         self._state = _State.UNOPENED
         self._calls: set[_Call] = set()
@@ -253,8 +259,16 @@ class Invalidator:
         for call in calls:
             if not call.closing.done():
                 call.closing.set_result(None)
-        if calls:
-            await asyncio.wait([call.settled for call in calls])
+        try:
+            if calls:
+                await asyncio.wait([call.settled for call in calls])
+        finally:
+            # Even if this close is itself cancelled (a shutdown cut short, or
+            # aclose() awaited from a callback of a call it stops): nothing is
+            # left running and no client open.
+            await asyncio.shield(self._shut_down())
+
+    async def _shut_down(self) -> None:
         await self._engine.poller.stop()
         await self._engine.gateway.close()
 
@@ -384,7 +398,7 @@ class Invalidator:
             else:
                 current = await engine.discovery.get(invalidation_id)
                 latest[invalidation_id] = current
-                future = engine.follow_other(current)
+                future = poller.follow(current)
             latest[invalidation_id] = await asyncio.shield(future)
 
         async with self._activity() as call:

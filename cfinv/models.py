@@ -29,6 +29,7 @@ __all__ = [
     "Paths",
     "first_non_str",
     "format_timestamp",
+    "is_wildcard",
     "parse_timestamp",
 ]
 
@@ -77,6 +78,11 @@ class InvalidationStatus(str, enum.Enum):
 def first_non_str(items: Iterable[object]) -> object | None:
     """Return the first item that is not a ``str`` (for error messages), or None."""
     return next((item for item in items if not isinstance(item, str)), None)
+
+
+def is_wildcard(path: str) -> bool:
+    """Whether ``path`` is a wildcard path (ends in ``*``); tags never are."""
+    return path.endswith("*") and not path.startswith("#")
 
 
 def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
@@ -153,7 +159,7 @@ class Paths:
     @property
     def wildcards(self) -> int:
         """How many items are wildcard paths (end in ``*``)."""
-        return sum(1 for item in self.items if item.endswith("*"))
+        return sum(1 for item in self.items if is_wildcard(item))
 
     @property
     def files(self) -> int:

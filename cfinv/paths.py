@@ -23,7 +23,7 @@ import attrs
 
 from cfinv._packing import next_batch
 from cfinv.errors import InvalidPathError, PathProblem
-from cfinv.models import Limits, Paths, first_non_str
+from cfinv.models import Limits, Paths, first_non_str, is_wildcard
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -161,11 +161,6 @@ def path_problem(path: str, *, limits: Limits = _DEFAULT_LIMITS) -> str | None:
         shown = ", ".join(repr(ch) for ch in unencoded)
         return f"contains characters that must be URL-encoded: {shown}"
     return None
-
-
-def is_wildcard(path: str) -> bool:
-    """Whether ``path`` is a wildcard path (ends in ``*``); tags never are."""
-    return path.endswith("*") and not path.startswith("#")
 
 
 def covers(wildcard: str, path: str) -> bool:

@@ -37,7 +37,9 @@ class BatchResult:
             ``None`` if the batch was never accepted.
         submitted_at: When CloudFront accepted it (UTC).
         completed_at: When cfinv saw it ``Completed`` (UTC).
-        attempts: CreateInvalidation calls it took.
+        attempts: CreateInvalidation calls it took (0 for one an earlier run made).
+        resumed: Whether an earlier run of the same deploy created it (found
+            by its CallerReference), so this call did not send it again.
     """
 
     index: int
@@ -47,6 +49,7 @@ class BatchResult:
     submitted_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
     attempts: int = 0
+    resumed: bool = False
 
     @property
     def is_completed(self) -> bool:
@@ -100,7 +103,7 @@ class InvalidationReport:
 
     @property
     def billable(self) -> int:
-        """Paths sent (a wildcard counts as one), as CloudFront bills them."""
+        """Paths sent (a wildcard counts as one) as CloudFront bills them, by earlier runs too."""
         return sum(b.paths.quantity for b in self.batches if b.invalidation is not None)
 
     @property
@@ -162,6 +165,7 @@ class InvalidationReport:
                     "SubmittedAt": _iso(b.submitted_at),
                     "CompletedAt": _iso(b.completed_at),
                     "Attempts": b.attempts,
+                    "Resumed": b.resumed,
                 }
                 for b in self.batches
             ],

@@ -39,6 +39,7 @@ from cfinv import (
     WaitingForCapacity,
     invalidate_many,
 )
+from cfinv._packing import RequestCap
 from cfinv.testing import ApiError, CloudFrontEmulator, FaultKind, VirtualClock
 from tests.conftest import SESSION
 
@@ -1031,3 +1032,113 @@ async def test_concurrent_calls_count_their_own_calls(emu: CloudFrontEmulator) -
         retried = report.retries
         assert report.api_calls["CreateInvalidation"] == len(report.invalidations) + retried
     assert small.retries + large.retries == 1
+
+
+# --- what a second reader found ------------------------------------------------------------
+
+
+async def test_a_rerun_with_the_same_caller_references_gets_the_earlier_invalidations(
+    emu: CloudFrontEmulator, virtual: VirtualClock
+) -> None:
+    """caller_reference=build-based: a re-run creates nothing, though batches are cut at send."""
+    dist = emu.create_distribution()
+    paths = [f"/s{i}/*" for i in range(10)] + ["/index.html"]
+    first = await invalidator(emu, dist, caller_reference=lambda i: f"build-1234-{i}").invalidate(
+        paths, wait=False
+    )
+    await virtual.sleep(5)  # the first is still in progress
+    again = await invalidator(emu, dist, caller_reference=lambda i: f"build-1234-{i}").invalidate(
+        paths
+    )
+    assert again.completed
+    assert [i.id for i in again.invalidations] == [i.id for i in first.invalidations]
+    assert all(b.resumed for b in again.batches)
+    assert "CreateInvalidation" not in again.api_calls
+    assert len(emu.invalidations(dist)) == 1
+
+
+async def test_a_broken_caller_reference_function_is_a_clear_error_and_leaks_nothing(
+    emu: CloudFrontEmulator,
+) -> None:
+    """A function that gives an empty reference fails the call; later calls still run."""
+    dist = emu.create_distribution()
+
+    def reference(index: int) -> str:
+        return "" if index == 1 else f"deploy-42-{index}"
+
+    async with invalidator(emu, dist, caller_reference=reference, limits=Limits(files=10)) as inv:
+        with pytest.raises(ValueError, match=r"caller_reference\(1\) must give a non-empty"):
+            await inv.invalidate([f"/p{i}" for i in range(20)])
+        assert inv._engine.budget.files <= 10  # only the first batch, which was created
+    later = await invalidator(emu, dist).invalidate(["/x"], timeout=600)
+    assert later.completed
+
+
+async def test_a_cap_learned_down_to_one_path_still_delivers(virtual: VirtualClock) -> None:
+    """An endpoint taking one path per request: batches shrink to one, and the cap is kept."""
+    limits = Limits(paths_per_request=1)
+    async with CloudFrontEmulator(latency=LATENCY, limits=limits, runtime=virtual.runtime()) as emu:
+        dist = emu.create_distribution()
+        async with invalidator(emu, dist) as inv:
+            first = await inv.invalidate(["/a", "/b", "/c"])
+            assert inv._engine.cap.size == 1
+            second = await inv.invalidate(["/d", "/e"])
+        assert first.completed
+        assert second.completed
+        assert [b.paths.quantity for b in (*first.batches, *second.batches)] == [1] * 5
+        assert errors_answered(emu)["BatchTooLarge"] == 1  # 3 paths refused; 1 tried, and kept
+
+
+def test_a_request_cap_never_learns_from_a_single_path() -> None:
+    """A refusal of one path says that path is too large, not that requests are capped."""
+    cap = RequestCap(Limits())
+    with pytest.raises(ValueError, match="1 path"):
+        cap.was_refused(1)
+    assert cap.size is None
+
+
+async def test_aclose_from_an_event_callback_closes_everything(emu: CloudFrontEmulator) -> None:
+    """Closing from inside the call's own callback: the call fails, nothing is left open."""
+    dist = emu.create_distribution()
+    holder: dict[str, Invalidator] = {}
+
+    async def on_event(event: Event) -> None:
+        if isinstance(event, Submitted):
+            await holder["inv"].aclose()
+
+    inv = holder["inv"] = invalidator(emu, dist, on_event=on_event)
+    with pytest.raises(InvalidatorClosed) as info:
+        await inv.invalidate(["/a"])
+    assert info.value.report is not None
+    assert len(info.value.report.invalidations) == 1
+    assert not inv._engine.gateway.is_open
+    assert other_tasks() == set()
+
+
+async def test_a_cancelled_create_logs_its_caller_reference(
+    emu: CloudFrontEmulator, virtual: VirtualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cancelled while the create is out: the CallerReference is in a warning, to find it by."""
+    dist = emu.create_distribution()
+    emu.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=60)
+    task = asyncio.create_task(invalidator(emu, dist).invalidate(["/a"]))
+    await virtual.sleep(10)
+    task.cancel()
+    with caplog.at_level(logging.WARNING, logger="cfinv"), pytest.raises(asyncio.CancelledError):
+        await task
+    (created,) = emu.invalidations(dist)
+    assert any(created.batch.caller_reference in r.getMessage() for r in caplog.records)
+
+
+async def test_a_refused_retry_of_a_lost_reply_is_not_sent_twice(virtual: VirtualClock) -> None:
+    """An endpoint that checks its limits before the CallerReference: no second invalidation."""
+    async with CloudFrontEmulator(
+        latency=LATENCY, limits_first=True, runtime=virtual.runtime()
+    ) as emu:
+        dist = emu.create_distribution()
+        emu.inject(FaultKind.RESET_AFTER, operation="CreateInvalidation")
+        report = await invalidator(emu, dist).invalidate([f"/p{i}" for i in range(3000)])
+        assert report.completed
+        (created,) = emu.invalidations(dist)
+        assert [i.id for i in report.invalidations] == [created.id]
+        assert errors_answered(emu) == {"TooManyInvalidationsInProgress": 1}

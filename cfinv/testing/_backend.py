@@ -208,6 +208,9 @@ class Backend:
         replay_identical: Whether a repeat with the same caller reference and
             paths returns the earlier invalidation (documented) or gets the
             conflict answer too (as some users report).
+        limits_first: Check the in-progress limits before the caller
+            reference, so that a repeat of a batch that is in progress is
+            refused as over the limits.
         runtime: The wall clock (creation and completion times), the
             monotonic clock (rate limits) and the random source (ids).
     """
@@ -220,12 +223,14 @@ class Backend:
         conflict_code: str,
         rate_limits: dict[str, RateLimit],
         replay_identical: bool = True,
+        limits_first: bool = False,
         runtime: Runtime,
     ) -> None:
         self.limits = limits
         self._latency = latency
         self._conflict_code = conflict_code
         self._replay_identical = replay_identical
+        self._limits_first = limits_first
         self._clock = runtime.now
         self._monotonic = runtime.monotonic
         self._rng = runtime.random
@@ -346,6 +351,9 @@ class Backend:
                     f"The batch holds {files} file paths and {wildcards} wildcard paths; "
                     f"{allowed} are allowed.",
                 )
+            now = self._clock()
+            if self._limits_first:
+                self._check_in_progress(target, now, files, wildcards)
             earlier_id = target.by_reference.get(request.caller_reference)
             if earlier_id is not None:
                 earlier = target.invalidations[earlier_id]
@@ -358,13 +366,8 @@ class Backend:
                         "The CallerReference was already used for a different invalidation batch.",
                     )
                 raise ApiError(400, "InvalidArgument", _REFERENCE_USED)
-            now = self._clock()
-            busy_files, busy_wildcards = self.in_progress(target, now)
-            if (
-                busy_files + files > self.limits.files
-                or busy_wildcards + wildcards > self.limits.wildcards
-            ):
-                raise ApiError(400, "TooManyInvalidationsInProgress", _TOO_MANY)
+            if not self._limits_first:
+                self._check_in_progress(target, now, files, wildcards)
             invalidation = EmulatedInvalidation(
                 id=self._new_id("I", 14),
                 target_id=target_id,
@@ -377,6 +380,16 @@ class Backend:
             target.order.append(invalidation.id)
             target.by_reference[request.caller_reference] = invalidation.id
             return invalidation, True
+
+    def _check_in_progress(
+        self, target: _Target, now: dt.datetime, files: int, wildcards: int
+    ) -> None:
+        busy_files, busy_wildcards = self.in_progress(target, now)
+        if (
+            busy_files + files > self.limits.files
+            or busy_wildcards + wildcards > self.limits.wildcards
+        ):
+            raise ApiError(400, "TooManyInvalidationsInProgress", _TOO_MANY)
 
     def get(self, kind: TargetKind, target_id: str, invalidation_id: str) -> EmulatedInvalidation:
         """Return one invalidation, or raise the matching not-found error."""

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["VirtualClock"]
 
+#: Lets other threads and the kernel run for a moment (not on every platform).
+_yield_cpu = getattr(os, "sched_yield", lambda: None)
+
 #: Where the virtual wall clock starts unless told otherwise: a fixed moment,
 #: so that times, CallerReferences and ids repeat from run to run.
 DEFAULT_START = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -211,7 +214,7 @@ class VirtualClock:
                 return events or real_select(timeout)
             # Nothing to do and nothing on any socket.  Give a peer on loopback a
             # last chance to deliver (its bytes may be in flight in the kernel).
-            os.sched_yield()
+            _yield_cpu()
             events = real_select(0)
             if events:
                 return events
@@ -226,7 +229,7 @@ class VirtualClock:
         self._threads -= 1
 
     def detach(self) -> None:
-        """Stop jumping: time moves only with `advance` again."""
+        """Stop jumping: time moves only with `advance` again (sleeps still pending wait for it)."""
         attached, self._attached = self._attached, None
         if attached is not None:
             loop, selector = attached

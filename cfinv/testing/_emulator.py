@@ -147,6 +147,11 @@ class CloudFrontEmulator:
         replay_identical: Whether the same caller reference with the same
             paths returns the earlier invalidation, as documented (``True``),
             or gets the conflict answer too (``False``), as some users report.
+        limits_first: Check the in-progress limits before the caller
+            reference.  CloudFront does not say which it checks first; with
+            ``True``, the retry of a create whose reply was lost is refused
+            with ``TooManyInvalidationsInProgress`` when that invalidation
+            filled the budget, instead of returning it.
         credentials: Access key id -> secret key accepted in SigV4
             signatures; ``None`` switches authentication off.
         distributions: Distribution ids to create at start.
@@ -169,6 +174,7 @@ class CloudFrontEmulator:
         rate_limits: Mapping[str, RateLimit] | None = DEFAULT_RATE_LIMITS,
         conflict_code: Literal["observed", "documented"] = "observed",
         replay_identical: bool = True,
+        limits_first: bool = False,
         credentials: Mapping[str, str] | None = _DEFAULT_CREDENTIALS,
         distributions: Iterable[str] = (),
         runtime: Runtime | None = None,
@@ -185,6 +191,7 @@ class CloudFrontEmulator:
             latency=_latency_function(latency),
             conflict_code=conflict_code,
             replay_identical=replay_identical,
+            limits_first=limits_first,
             rate_limits=dict(rate_limits or {}),
             runtime=self._runtime,
         )

@@ -432,6 +432,7 @@ async def invalidate_many(
     verify: bool | str | None = None,
     pacer: CreatePacer | None = None,
     tenants: Mapping[str, Iterable[str]] | None = None,
+    stop: asyncio.Event | None = None,
     **options: Any,  # noqa: ANN401 - Invalidator's keyword options, passed through
 ) -> dict[str, InvalidationReport]:
     """
@@ -452,6 +453,9 @@ async def invalidate_many(
         verify: The created client's TLS certificate checking (as for `Invalidator`).
         pacer: The shared CreateInvalidation pacer (default: 0.5 calls/s, burst 5).
         tenants: Distribution tenant id -> its changed paths, invalidated alongside.
+        stop: Once set (from a signal handler, say), every call stops sending
+            at once and fails with `InvalidatorClosed`, its partial report
+            attached, as if its Invalidator were closed.
         **options: Passed to every `Invalidator` (``limits``, ``retry``,
             ``poll``, ``on_event``, ``runtime``, ...).
 
@@ -471,21 +475,39 @@ async def invalidate_many(
                 ClientOptions(session, endpoint_url, region_name, config, verify).client()
             )
 
-        async def one(distribution_id: str, paths: Iterable[str], *, tenant: bool) -> None:
-            invalidator = Invalidator(
-                distribution_id, client=client, pacer=pacer, tenant=tenant, **options
+        invalidators = {
+            (target, tenant): Invalidator(
+                target, client=client, pacer=pacer, tenant=tenant, **options
             )
+            for target, tenant in [
+                *((d, False) for d in targets),
+                *((t, True) for t in (tenants or {})),
+            ]
+        }
+
+        async def one(target: str, paths: Iterable[str], *, tenant: bool) -> None:
             try:
-                reports[distribution_id] = await invalidator.invalidate(
+                reports[target] = await invalidators[target, tenant].invalidate(
                     paths, wait=wait, timeout=timeout, raise_on_timeout=raise_on_timeout
                 )
             except Exception as exc:  # noqa: BLE001 - collected and raised together below
-                errors[distribution_id] = exc
+                errors[target] = exc
 
-        await asyncio.gather(
-            *(one(d, p, tenant=False) for d, p in targets.items()),
-            *(one(t, p, tenant=True) for t, p in (tenants or {}).items()),
-        )
+        async def stop_all() -> None:
+            assert stop is not None  # noqa: S101 - started only with one
+            await stop.wait()
+            await asyncio.gather(*(i.aclose() for i in invalidators.values()))
+
+        stopper = asyncio.ensure_future(stop_all()) if stop is not None else None
+        try:
+            await asyncio.gather(
+                *(one(d, p, tenant=False) for d, p in targets.items()),
+                *(one(t, p, tenant=True) for t, p in (tenants or {}).items()),
+            )
+        finally:
+            if stopper is not None:
+                stopper.cancel()
+                await asyncio.gather(stopper, return_exceptions=True)
     if errors:
         raise InvalidateManyError(reports, errors)
     return reports

@@ -24,12 +24,18 @@ settings.register_profile(
 )
 settings.load_profile("ci")
 
-# No test may reach a real AWS account, whatever the developer's shell holds.
+# No test may reach a real AWS account, whatever the developer's shell holds; and
+# no test may take a deploy id from the CI system the suite happens to run in.
 for _name in (
     "AWS_PROFILE",
     "AWS_SESSION_TOKEN",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_CLOUDFRONT",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "CIRCLECI",
+    "BUILDKITE",
+    "JENKINS_URL",
 ):
     os.environ.pop(_name, None)
 os.environ.update(

@@ -842,3 +842,105 @@ def test_shorthand_errors_point_at_the_problem(text: str, fragment: str) -> None
     with pytest.raises(UsageError, match=re.escape(fragment)) as info:
         parse_shorthand(text, INVALIDATION_BATCH, "--invalidation-batch")
     assert "--invalidation-batch" in str(info.value)
+
+
+# --- deploy ids and waiting on known ids ------------------------------------------------------
+
+
+def test_invalidate_takes_the_deploy_id_from_github_actions(
+    capsys: pytest.CaptureFixture[str],
+    fast_emu: CloudFrontEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a GitHub Actions job the run id (not the attempt) names the deploy; a retry resumes."""
+    dist = fast_emu.create_distribution()
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_RUN_ID", "9876543210")
+    monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "1")
+    monkeypatch.setenv("GITHUB_JOB", "deploy")
+    args = ("invalidate", "--distribution-id", dist, "/a", "/b", "--progress", "none")
+    code, out, err = run(capsys, *args, emu=fast_emu)
+    assert code == 0
+    assert "deploy id gh-9876543210-deploy (GitHub Actions: GITHUB_RUN_ID and GITHUB_JOB)" in err
+    (created,) = fast_emu.invalidations(dist)
+    assert created.batch.caller_reference.startswith("cfinv:gh-9876543210-deploy:")
+    monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "2")  # the job, re-run
+    code, out, _ = run(capsys, *args, emu=fast_emu)
+    assert code == 0
+    (report,) = json.loads(out)["Reports"]
+    assert "CreateInvalidation" not in report["ApiCalls"]
+    assert [b["Resumed"] for b in report["Batches"]] == [True]
+    code, out, err = run(capsys, *args, "--no-deploy-id", emu=fast_emu)
+    assert code == 0
+    assert "deploy id" not in err
+    assert len(fast_emu.invalidations(dist)) == 2
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"GITLAB_CI": "true", "CI_PIPELINE_ID": "4711", "CI_JOB_NAME": "deploy docs"},
+            "gl-4711-deploy-docs",
+        ),
+        (
+            {"CIRCLECI": "true", "CIRCLE_WORKFLOW_WORKSPACE_ID": "ab-12", "CIRCLE_JOB": "cdn"},
+            "cc-ab-12-cdn",
+        ),
+        (
+            {"BUILDKITE": "true", "BUILDKITE_BUILD_ID": "0190-ff", "BUILDKITE_STEP_KEY": "inv"},
+            "bk-0190-ff-inv",
+        ),
+        ({"JENKINS_URL": "http://ci", "BUILD_TAG": "jenkins-site-7"}, None),
+        ({}, None),
+    ],
+)
+def test_deploy_ids_of_other_ci_systems(environ: dict[str, str], expected: str | None) -> None:
+    """Each system's id that survives a retry; none for Jenkins, whose rebuilds are new builds."""
+    from cfinv.cli._ci import detect_deploy_id
+
+    assert detect_deploy_id(environ).deploy_id == expected
+    long = detect_deploy_id({"GITLAB_CI": "1", "CI_PIPELINE_ID": "9", "CI_JOB_NAME": "x" * 200})
+    assert long.deploy_id is not None
+    assert len(long.deploy_id) == 64
+
+
+def test_a_bad_deploy_id_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], emu: CloudFrontEmulator
+) -> None:
+    """A deploy id CloudFront references cannot carry: exit 252, the id named, no traceback."""
+    dist = emu.create_distribution()
+    code, _, err = run(capsys, "invalidate", "--distribution-id", dist, "/a", "--deploy-id", "a b")
+    assert code == 252
+    assert "invalid deploy id 'a b'" in err
+    assert "Traceback" not in err
+    assert emu.invalidations(dist) == ()
+
+
+def test_wait_for_known_invalidations(
+    capsys: pytest.CaptureFixture[str], fast_emu: CloudFrontEmulator
+) -> None:
+    """--wait-for: cfinv's polling on invalidations made elsewhere, several at once."""
+    dist = fast_emu.create_distribution()
+    ids = [fast_emu.create_invalidation(dist, [f"/{n}"]).id for n in range(3)]
+    code, out, _ = run(
+        capsys,
+        "invalidate",
+        "--distribution-id",
+        dist,
+        "--wait-for",
+        *ids,
+        "--progress",
+        "none",
+        emu=fast_emu,
+    )
+    assert code == 0
+    printed = json.loads(out)
+    assert printed["Completed"] is True
+    assert [i["Id"] for i in printed["Invalidations"]] == ids
+    assert {i["Status"] for i in printed["Invalidations"]} == {"Completed"}
+    code, _, err = run(
+        capsys, "invalidate", "--distribution-id", dist, "--wait-for", "INOSUCH", emu=fast_emu
+    )
+    assert code == 254
+    assert "NoSuchInvalidation" in err

@@ -7,6 +7,7 @@ import collections
 import contextlib
 import itertools
 import logging
+import random
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -1142,3 +1143,97 @@ async def test_a_refused_retry_of_a_lost_reply_is_not_sent_twice(virtual: Virtua
         (created,) = emu.invalidations(dist)
         assert [i.id for i in report.invalidations] == [created.id]
         assert errors_answered(emu) == {"TooManyInvalidationsInProgress": 1}
+
+
+# --- a deploy id: exactly once across restarts ------------------------------------------------
+
+
+def test_a_deploy_id_is_checked_with_a_clear_error() -> None:
+    """Characters a CallerReference should not carry, or too long: a ValueError naming it."""
+    for bad in ["", "has space", "a:b", "x" * 65, "café"]:
+        with pytest.raises(ValueError, match="invalid deploy id"):
+            Invalidator("E1", deploy_id=bad)
+    with pytest.raises(ValueError, match="either caller_reference= or deploy_id="):
+        Invalidator("E1", deploy_id="run-1", caller_reference=lambda i: f"x{i}")
+    Invalidator("E1", deploy_id="github-1234567890-deploy.web_2")
+
+
+async def test_a_rerun_after_success_creates_nothing(emu: CloudFrontEmulator) -> None:
+    """The same deploy again: no create, and the report lists the deploy's invalidations."""
+    dist = emu.create_distribution()
+    paths = [f"/f/{i}" for i in range(4000)] + ["/img/*"]
+    first = await invalidator(emu, dist, deploy_id="run-7").invalidate(paths)
+    again = await invalidator(emu, dist, deploy_id="run-7").invalidate(paths)
+    assert first.completed
+    assert again.completed
+    assert "CreateInvalidation" not in again.api_calls
+    assert [i.id for i in again.invalidations] == [i.id for i in first.invalidations]
+    assert all(b.resumed for b in again.batches)
+    assert again.billable == first.billable
+    assert all(":run-7:" in b.caller_reference for b in first.batches)
+    # Another deploy id is another deploy: it sends again.
+    other = await invalidator(emu, dist, deploy_id="run-8").invalidate(["/f/1"])
+    assert other.api_calls["CreateInvalidation"] == 1
+
+
+async def test_a_rerun_sends_only_what_the_earlier_run_did_not_cover(
+    emu: CloudFrontEmulator,
+) -> None:
+    """Paths sent before, or under a wildcard sent before, are not sent again."""
+    dist = emu.create_distribution()
+    await invalidator(emu, dist, deploy_id="run-9").invalidate(["/a", "/img/*", "#Tag"])
+    again = await invalidator(emu, dist, deploy_id="run-9").invalidate(
+        ["/a", "/img/logo.png", "/b", "#tag", "/img/*"]
+    )
+    new = [b for b in again.batches if not b.resumed]
+    assert [b.paths.items for b in new] == [("/b",)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+async def test_a_deploy_cut_short_anywhere_is_completed_exactly_once_by_a_rerun(
+    emu: CloudFrontEmulator, virtual: VirtualClock, seed: int
+) -> None:
+    """Cancelled at a random moment, then run again: every path in exactly one invalidation."""
+    dist = emu.create_distribution()
+    emu.create_invalidation(dist, [f"/other/{i}" for i in range(1200)], latency=70)
+    paths = [f"/p/{i}" for i in range(7000)] + [f"/w{i}/*" for i in range(20)]
+    rng = random.Random(seed)
+    task = asyncio.create_task(invalidator(emu, dist, deploy_id="ci-42").invalidate(paths))
+    await virtual.sleep(rng.uniform(0, 200))
+    for _ in range(rng.randrange(20)):
+        await asyncio.sleep(0)  # inside a request, sometimes
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    report = await invalidator(emu, dist, deploy_id="ci-42").invalidate(paths)
+    assert report.completed
+    mine = [i for i in emu.invalidations(dist) if ":ci-42:" in i.batch.caller_reference]
+    sent = collections.Counter(p for i in mine for p in i.batch.paths.items)
+    assert set(sent.values()) <= {1}  # nothing twice
+    assert sorted(sent) == sorted(paths)  # nothing lost
+    assert sorted(i.id for i in report.invalidations) == sorted(i.id for i in mine)
+
+
+async def test_a_rerun_waits_for_what_the_earlier_run_left_in_progress(
+    emu: CloudFrontEmulator, virtual: VirtualClock
+) -> None:
+    """An earlier run's invalidation still running is followed, and counted in the budget."""
+    dist = emu.create_distribution()
+    first = await invalidator(emu, dist, deploy_id="d1").invalidate(
+        [f"/a/{i}" for i in range(3000)], wait=False
+    )
+    started = virtual.elapsed
+    events: list[Event] = []
+    again = await invalidator(emu, dist, deploy_id="d1", on_event=events.append).invalidate(
+        [f"/a/{i}" for i in range(3000)] + ["/b"]
+    )
+    assert again.completed
+    assert again.batches[0].resumed
+    assert again.batches[0].invalidation is not None
+    assert again.batches[0].invalidation.id == first.invalidations[0].id
+    (new,) = [b for b in again.batches if not b.resumed]
+    assert new.paths.items == ("/b",)
+    assert new.submitted_at is not None
+    assert (new.submitted_at - emu.runtime.now()).total_seconds() <= 0
+    assert virtual.elapsed - started >= LATENCY - 1  # it waited for the earlier one
+    assert errors_answered(emu) == {}

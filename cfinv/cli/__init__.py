@@ -10,17 +10,20 @@ emulator for other tools.  Heavy modules load only when a command needs them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
+import threading
 import traceback
 from typing import TYPE_CHECKING
 
-from cfinv.cli._errors import UsageError, exit_code
+from cfinv.cli._errors import Interrupted, UsageError, exit_code
 from cfinv.cli._parser import build_parser
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = ["main"]
 
@@ -40,6 +43,29 @@ def version_string() -> str:
         f"cfinv/{version('cfinv')} Python/{platform.python_version()} "
         f"{platform.system()}/{platform.release()} botocore/{botocore_version}"
     )
+
+
+def _interrupt(number: int, _frame: object) -> None:
+    raise Interrupted(number)
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """
+    While the command runs, SIGINT and SIGTERM raise `Interrupted` (exit 130 or 143).
+
+    Event loops take them over while they run (``cfinv invalidate`` stops its
+    calls and reports); a signal anywhere else ends the command the same way.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {n: signal.signal(n, _interrupt) for n in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _fail(message: str, kind: str, args: argparse.Namespace | None) -> int:
@@ -148,6 +174,27 @@ def _first_command(argv: Sequence[str]) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``cfinv``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    with _signals_interrupt():
+        try:
+            return _main(argv)
+        except Interrupted as stopped:
+            if not stopped.reported:
+                _say_stopped(stopped, argv)
+            return 128 + stopped.signal_number  # 130 for SIGINT, 143 for SIGTERM
+
+
+def _say_stopped(stopped: Interrupted, argv: list[str]) -> None:
+    """Stopped before the command could report: say so (and, for invalidate, how to resume)."""
+    sys.stderr.write(f"\ncfinv: stopped by {signal.Signals(stopped.signal_number).name}\n")
+    index = _first_command(argv)
+    if index is not None and argv[index] == "invalidate":
+        import shlex
+
+        again = shlex.join(["cfinv", *argv])
+        sys.stderr.write(f"cfinv: to resume (sends only what is missing): {again}\n")
+
+
+def _main(argv: list[str]) -> int:
     index = _first_command(argv)
     if index is not None and argv[index] == "cloudfront":
         del argv[index]  # `cfinv cloudfront create-invalidation ...`, as typed for `aws`
@@ -158,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(argv[index + 1 :], prog="cfinv serve")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv  # as typed: `invalidate` prints the command that resumes it
     if args.version:
         sys.stdout.write(version_string() + "\n")
         return 0
@@ -168,12 +216,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
         )
+    return _run_guarded(args)
+
+
+def _run_guarded(args: argparse.Namespace) -> int:
+    """Run the command; errors the command knows become a message and an exit code."""
     try:
         return _run(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C, after an event loop gave SIGINT back
         sys.stderr.write("\n")
         return exit_code("interrupted")
     except Exception as exc:
+        if isinstance(exc, Interrupted):
+            raise
         known = _classify(exc)
         if known is None:
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["EXIT", "UsageError", "exit_code"]
+__all__ = ["EXIT", "Interrupted", "UsageError", "exit_code"]
 
 #: AWS CLI v2's exit codes (https://docs.aws.amazon.com/cli/latest/userguide/cli-chap-returncodes.html).
 EXIT = {
@@ -34,3 +34,18 @@ class UsageError(Exception):
     def __init__(self, message: str, *, code: str = "usage") -> None:
         super().__init__(message)
         self.code = code
+
+
+class Interrupted(Exception):
+    """
+    SIGINT or SIGTERM stopped the command; it exits with 128 + the signal's number.
+
+    Attributes:
+        signal_number: The signal.
+        reported: Whether the command already said what it did and how to resume.
+    """
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(f"interrupted by signal {signal_number}")
+        self.signal_number = signal_number
+        self.reported = False

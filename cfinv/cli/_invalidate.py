@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cfinv._references import check_deploy_id
 from cfinv.cli._aws import client_settings, make_printer, open_session
-from cfinv.cli._errors import UsageError
+from cfinv.cli._ci import detect_deploy_id
+from cfinv.cli._errors import Interrupted, UsageError
 from cfinv.cli._progress import make_progress
 from cfinv.errors import InvalidateManyError
+from cfinv.models import format_timestamp
 from cfinv.paths import plan_paths
 from cfinv.report import FREE_PATHS_PER_MONTH, PRICE_PER_PATH
 
 if TYPE_CHECKING:
     import argparse
 
+    from cfinv.models import Invalidation
     from cfinv.report import InvalidationReport
 
-__all__ = ["client_options", "read_paths", "run_invalidate", "run_pipeline"]
+__all__ = [
+    "client_options",
+    "read_paths",
+    "resolve_deploy_id",
+    "resume_command",
+    "run_invalidate",
+    "run_pipeline",
+]
 
 
 def read_paths(args: argparse.Namespace) -> list[str]:
@@ -78,6 +93,23 @@ def client_options(args: argparse.Namespace, session: Any = None) -> dict[str, A
     return {"session": session, **settings}
 
 
+def _stop_on_signals(stop: asyncio.Event) -> list[int]:
+    """Set ``stop`` on SIGINT or SIGTERM (once: a second one acts as usual); return what came."""
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def on_signal(number: int) -> None:
+        received.append(number)
+        for other in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(other)  # a second Ctrl-C stops at once
+        stop.set()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals here
+            loop.add_signal_handler(number, on_signal, number)
+    return received
+
+
 async def run_pipeline(
     args: argparse.Namespace,
     paths: list[str],
@@ -85,11 +117,19 @@ async def run_pipeline(
     distributions: list[str],
     tenants: list[str],
     session: Any = None,
+    deploy_id: str | None = None,
 ) -> tuple[list[InvalidationReport], dict[str, BaseException]]:
-    """Invalidate ``paths`` on every target with one client and pacer; reports and errors."""
+    """
+    Invalidate ``paths`` on every target with one client and pacer; reports and errors.
+
+    Raises:
+        Interrupted: A signal stopped it; the reports (partial) are in ``args.reports``.
+    """
     from cfinv.invalidator import invalidate_many
 
     plan_paths(paths)  # invalid paths fail here, before any connection is made
+    stop = asyncio.Event()
+    received = _stop_on_signals(stop)
     with make_progress(args.progress) as progress:
         try:
             reports = await invalidate_many(
@@ -99,13 +139,115 @@ async def run_pipeline(
                 timeout=args.timeout,
                 raise_on_timeout=False,
                 on_event=progress,
+                stop=stop,
+                deploy_id=deploy_id,
                 **client_options(args, session),
             )
             errors: dict[str, BaseException] = {}
         except InvalidateManyError as exc:
-            reports, errors = exc.reports, exc.errors
+            reports, errors = dict(exc.reports), exc.errors
+    if received:
+        # Stopped: every call's partial report rides on its InvalidatorClosed.
+        for target, error in errors.items():
+            report = getattr(error, "report", None)
+            if report is not None:
+                reports[target] = report
+        errors = {t: e for t, e in errors.items() if getattr(e, "report", None) is None}
     order = distributions + tenants
-    return [reports[t] for t in order if t in reports], errors
+    ordered = [reports[t] for t in order if t in reports]
+    if received:
+        args.reports = ordered
+        raise Interrupted(received[0])
+    return ordered, errors
+
+
+def resolve_deploy_id(args: argparse.Namespace) -> str | None:
+    """``--deploy-id``, or the CI run's; says on stderr which one is used."""
+    if args.no_deploy_id:
+        return None
+    if args.deploy_id is not None:
+        try:
+            deploy_id = check_deploy_id(args.deploy_id)
+        except ValueError as exc:
+            raise UsageError(f"--deploy-id: {exc}") from None
+        sys.stderr.write(f"cfinv: deploy id {deploy_id}\n")
+        return deploy_id
+    detected = detect_deploy_id(os.environ)
+    if detected.deploy_id is not None:
+        sys.stderr.write(
+            f"cfinv: deploy id {detected.deploy_id} ({detected.source}); a retry of this job "
+            "sends only what this run did not (--no-deploy-id to turn this off)\n"
+        )
+    return detected.deploy_id
+
+
+def resume_command(args: argparse.Namespace, deploy_id: str | None) -> str:
+    """The command line that resumes an interrupted run: the same, with the deploy id."""
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    if deploy_id is not None and "--deploy-id" not in argv:
+        argv += ["--deploy-id", deploy_id]
+    command = shlex.join(["cfinv", *argv])
+    if "-" in args.paths_from:
+        command += "   # with the same paths on standard input"
+    return command
+
+
+def _wait_for(args: argparse.Namespace, targets: list[str]) -> list[BaseException]:
+    """``cfinv invalidate --wait-for ID ...``: cfinv's polling, on invalidations made earlier."""
+    from cfinv.invalidator import Invalidator
+
+    if len(targets) != 1:
+        msg = "--wait-for takes exactly one --distribution-id (or --distribution-tenant-id)"
+        raise UsageError(msg)
+    if read_paths(args):
+        msg = "--wait-for waits for invalidations; give no paths with it"
+        raise UsageError(msg)
+    (target,) = targets
+    tenant = bool(args.distribution_tenant_id)
+
+    async def wait() -> tuple[Invalidation, ...]:
+        stop = asyncio.Event()
+        received = _stop_on_signals(stop)
+        with make_progress(args.progress) as progress:
+            async with Invalidator(
+                target, tenant=tenant, on_event=progress, **client_options(args)
+            ) as inv:
+                waiting = asyncio.ensure_future(
+                    inv.wait(args.wait_for, timeout=args.timeout, raise_on_timeout=False)
+                )
+                stopping = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not waiting.done():
+                    await inv.aclose()
+                    with contextlib.suppress(Exception):
+                        await waiting
+                    raise Interrupted(received[0])
+                return waiting.result()
+
+    invalidations = asyncio.run(wait())
+    done = all(i.is_completed for i in invalidations)
+    make_printer(args).response(
+        "Wait",
+        {
+            "DistributionId": target,
+            "Completed": done,
+            "Invalidations": [
+                {
+                    "Id": i.id,
+                    "Status": i.status.value,
+                    "CreateTime": format_timestamp(i.create_time),
+                    "Paths": i.batch.paths.quantity,
+                    "CallerReference": i.batch.caller_reference,
+                }
+                for i in invalidations
+            ],
+        },
+    )
+    if done:
+        return []
+    pending = ", ".join(i.id for i in invalidations if not i.is_completed)
+    return [UsageError(f"timed out waiting for {pending}", code="other")]
 
 
 def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
@@ -116,16 +258,39 @@ def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
             "the following arguments are required: --distribution-id (or --distribution-tenant-id)"
         )
         raise UsageError(msg)
-    paths = read_paths(args)
-    if not paths:
-        sys.stderr.write("cfinv: no paths given: nothing to invalidate\n")
+    if args.wait_for:
+        return _wait_for(args, distributions + tenants)
     printer = make_printer(args)
-    if args.dry_run:
-        printer.response("Invalidate", _dry_run(args, paths, distributions + tenants))
-        return []
-    reports, errors = asyncio.run(
-        run_pipeline(args, paths, distributions=distributions, tenants=tenants)
-    )
+    try:
+        paths = read_paths(args)
+        if not paths:
+            sys.stderr.write("cfinv: no paths given: nothing to invalidate\n")
+        if args.dry_run:
+            printer.response("Invalidate", _dry_run(args, paths, distributions + tenants))
+            return []
+        args.resolved_deploy_id = resolve_deploy_id(args)
+        reports, errors = asyncio.run(
+            run_pipeline(
+                args,
+                paths,
+                distributions=distributions,
+                tenants=tenants,
+                deploy_id=args.resolved_deploy_id,
+            )
+        )
+    except Interrupted as stopped:
+        reports = getattr(args, "reports", [])
+        printer.response("Invalidate", {"Reports": [r.to_dict() for r in reports]})
+        created = [i.id for r in reports for i in r.invalidations]
+        name = signal.Signals(stopped.signal_number).name
+        resume = resume_command(args, getattr(args, "resolved_deploy_id", None))
+        sys.stderr.write(
+            f"\ncfinv: stopped by {name}; invalidations of this run: "
+            f"{', '.join(created) or 'none'}\n"
+            f"cfinv: to resume (sends only what is missing): {resume}\n"
+        )
+        stopped.reported = True
+        raise
     printer.response("Invalidate", {"Reports": [r.to_dict() for r in reports]})
     failures = list(errors.values())
     if any(r.timed_out for r in reports):

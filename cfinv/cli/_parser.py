@@ -305,6 +305,24 @@ def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     invalidate.add_argument(
         "--dry-run", action="store_true", help="print the plan and its cost; send nothing"
     )
+    deploy = invalidate.add_mutually_exclusive_group()
+    deploy.add_argument(
+        "--deploy-id",
+        metavar="ID",
+        help="name the deploy: a re-run with the same id sends only what earlier runs did not (default: the CI run id, if any)",
+    )
+    deploy.add_argument(
+        "--no-deploy-id",
+        action="store_true",
+        help="no deploy id, even in CI: every run sends all its paths",
+    )
+    invalidate.add_argument(
+        "--wait-for",
+        nargs="+",
+        default=[],
+        metavar="INVALIDATION_ID",
+        help="wait for these invalidations (created earlier, by anyone) instead of sending paths",
+    )
     invalidate.add_argument(
         "--progress",
         choices=("auto", "bar", "lines", "json", "none"),

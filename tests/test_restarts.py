@@ -1,0 +1,36 @@
+"""
+Specs for restarts: a real `cfinv invalidate` stopped by a signal, then run again.
+
+The emulator runs in another process (`cfinv serve`), as CloudFront would.  The
+full trials (50 per signal, at seeded random moments) are
+`tests/benchmarks/trial_restarts.py`; these run a few of the same trials.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.benchmarks.trial_restarts import distribution_of, emulator, trial
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+CASES = [("KILL", 0), ("INT", 0), ("TERM", 0)]
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with emulator([distribution_of(kind, n) for kind, n in CASES]) as url:
+        yield url
+
+
+@pytest.mark.parametrize(("kind", "n"), CASES)
+def test_a_stopped_deploy_rerun_sends_every_path_exactly_once(
+    endpoint: str, kind: str, n: int
+) -> None:
+    """SIGKILL, SIGINT or SIGTERM at a seeded moment, then the re-run (or printed resume)."""
+    outcome = trial(endpoint, kind, n, seed=7)
+    assert outcome["problems"] == []
+    assert outcome["invalidations"] >= 3

@@ -307,14 +307,8 @@ class Poller:
         """Sleep ``seconds``, or less if a new invalidation arrives to be followed."""
         wake = self._wake.get()
         wake.clear()
-        sleeper = asyncio.ensure_future(self._runtime.sleep(seconds))
-        waker = asyncio.ensure_future(wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await self._runtime.wait_for(wake.wait(), seconds)
 
     async def _poll(self, due: list[_Tracked]) -> None:
         if len(due) >= 2:  # noqa: PLR2004 - one List answers for two or more

@@ -24,6 +24,7 @@ CallerReference), and every path not sent:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import functools
 import logging
@@ -81,19 +82,15 @@ async def supervise(
     cancelled, ``work`` is cancelled too.
     """
     task = asyncio.ensure_future(work)
-    waits: set[asyncio.Future[Any]] = {task, closing}
-    timer = None
-    if timeout is not None:
-        timer = asyncio.ensure_future(engine.runtime.sleep(timeout))
-        waits.add(timer)
     try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        with contextlib.suppress(TimeoutError):
+            await engine.runtime.wait_for(
+                asyncio.wait({task, closing}, return_when=asyncio.FIRST_COMPLETED), timeout
+            )
     finally:
-        if timer is not None:
-            timer.cancel()
         if not task.done():
             task.cancel()
-        await asyncio.gather(task, *(w for w in (timer,) if w), return_exceptions=True)
+        await asyncio.gather(task, return_exceptions=True)
     if not task.cancelled():
         task.result()  # raises what it failed with
         return Ending.DONE

@@ -142,7 +142,22 @@ class InvalidPathError(CfinvError, ValueError):
 # --- the engine -------------------------------------------------------------------
 
 
-class InvalidationTimeout(CfinvError, TimeoutError):
+class _CallStopped(CfinvError):
+    """A call that stopped before it was done: what it created goes on at CloudFront."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        report: InvalidationReport | None = None,
+        invalidations: tuple[Invalidation, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.report = report
+        self.invalidations = invalidations
+
+
+class InvalidationTimeout(_CallStopped, TimeoutError):
     """
     The timeout passed before every invalidation completed.
 
@@ -155,19 +170,8 @@ class InvalidationTimeout(CfinvError, TimeoutError):
         invalidations: Every invalidation created or waited on, as last seen.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        report: InvalidationReport | None = None,
-        invalidations: tuple[Invalidation, ...] = (),
-    ) -> None:
-        super().__init__(message)
-        self.report = report
-        self.invalidations = invalidations
 
-
-class InvalidatorClosed(CfinvError, RuntimeError):
+class InvalidatorClosed(_CallStopped, RuntimeError):
     """
     The Invalidator was closed: used after its ``async with`` block, or closed under a call.
 
@@ -180,17 +184,6 @@ class InvalidatorClosed(CfinvError, RuntimeError):
             cut short (``None`` for ``wait()`` or a call refused up front).
         invalidations: Every invalidation the call created or waited on, as last seen.
     """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        report: InvalidationReport | None = None,
-        invalidations: tuple[Invalidation, ...] = (),
-    ) -> None:
-        super().__init__(message)
-        self.report = report
-        self.invalidations = invalidations
 
 
 class InvalidateManyError(CfinvError):

@@ -32,7 +32,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["CONNECT_TIMEOUT", "PAGE_SIZE", "READ_TIMEOUT", "ClientOptions", "Gateway", "Tally"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "PAGE_SIZE",
+    "READ_TIMEOUT",
+    "ClientOptions",
+    "Gateway",
+    "Tally",
+    "share_loader",
+]
 
 #: CloudFront returns at most 100 invalidations per ListInvalidations page.
 PAGE_SIZE = 100
@@ -58,6 +66,25 @@ def max_items_param(client: Any, operation: str, value: int | str) -> int | str:
     if member is not None and member.type_name == "string":
         return str(value)
     return int(value)
+
+
+_LOADERS: dict[tuple[str, ...], Any] = {}
+
+
+def share_loader(session: Any) -> Any:  # noqa: ANN401 - a botocore or aiobotocore session
+    """
+    Give ``session`` the process's one model loader, and return it.
+
+    Loading CloudFront's service model takes about a tenth of a second; the
+    models do not depend on credentials or profiles, so one loader (with its
+    cache) serves every session cfinv makes.  Loaders are kept per search path
+    (``AWS_DATA_PATH`` can change it).
+    """
+    loader = session.get_component("data_loader")
+    session.register_component(
+        "data_loader", _LOADERS.setdefault(tuple(loader.search_paths), loader)
+    )
+    return session
 
 
 @attrs.define
@@ -115,7 +142,7 @@ class ClientOptions:
         if session is None:
             from aiobotocore.session import get_session
 
-            session = get_session()
+            session = share_loader(get_session())
         # CloudFront is global: without a configured region, sign for us-east-1 as AWS does.
         region = self.region_name or session.get_config_variable("region") or "us-east-1"
         async with session.create_client(

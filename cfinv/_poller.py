@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from cfinv._gateway import PAGE_SIZE
 from cfinv._loop import LoopLocal
 from cfinv.errors import CfinvError, NoSuchInvalidation
 from cfinv.events import Completed, Polled
@@ -311,7 +312,11 @@ class Poller:
             await self._runtime.wait_for(wake.wait(), seconds)
 
     async def _poll(self, due: list[_Tracked]) -> None:
-        if len(due) >= 2:  # noqa: PLR2004 - one List answers for two or more
+        # One ListInvalidations page answers for everything on it, and carries no
+        # paths: it is the cheaper question for two or more invalidations, and for
+        # one whose GetInvalidation answer would repeat more paths than a page holds.
+        big = any(t.files + t.wildcards > PAGE_SIZE for t in due)
+        if len(due) >= 2 or big:  # noqa: PLR2004 - two or more
             tallies = _tallies(due)
             summaries, _ = await self._retrying(
                 self._api.list_operation,

@@ -91,8 +91,14 @@ EXAMPLES = examples()
 
 @pytest.fixture(scope="module")
 def docs_emulator() -> Iterator[CloudFrontEmulator]:
-    """The emulator every example talks to: the docs' distributions, quick completions."""
-    with CloudFrontEmulator(latency=0.1, rate_limits=None, runtime=Runtime.seeded(1)) as emulator:
+    """
+    The emulator every example talks to: the docs' distributions.
+
+    Invalidations complete as they are created, so an example that waits for
+    completion does not wait for a poll: the examples show what happens, not how
+    long it takes (the how-tos that show waiting run emulators of their own).
+    """
+    with CloudFrontEmulator(latency=0, rate_limits=None, runtime=Runtime.seeded(1)) as emulator:
         for distribution_id in DISTRIBUTIONS:
             emulator.create_distribution(distribution_id)
         for tenant_id in TENANTS:

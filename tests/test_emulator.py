@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import botocore
 import pytest
-from aiobotocore.session import get_session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -26,7 +25,7 @@ from cfinv import (
     map_client_error,
 )
 from cfinv.testing import CloudFrontEmulator, FaultKind, VirtualClock
-from tests.conftest import client_config
+from tests.conftest import SESSION, client_config
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -63,7 +62,7 @@ async def fake_time_emulator(clock: VirtualClock) -> AsyncIterator[CloudFrontEmu
 async def fake_time_client(
     fake_time_emulator: CloudFrontEmulator,
 ) -> AsyncIterator[CloudFrontClient]:
-    async with get_session().create_client(
+    async with SESSION.create_client(
         "cloudfront", config=client_config(), **fake_time_emulator.client_kwargs()
     ) as cf:
         yield cf
@@ -354,9 +353,7 @@ async def test_limits_are_configurable(clock: VirtualClock) -> None:
         CloudFrontEmulator(
             limits=Limits(files=2, wildcards=1), runtime=clock.runtime(), latency=5
         ) as emu,
-        get_session().create_client(
-            "cloudfront", config=client_config(), **emu.client_kwargs()
-        ) as cf,
+        SESSION.create_client("cloudfront", config=client_config(), **emu.client_kwargs()) as cf,
     ):
         dist = emu.create_distribution()
         await cf.create_invalidation(DistributionId=dist, InvalidationBatch=batch("/a", "/b"))
@@ -408,9 +405,7 @@ async def test_reused_caller_reference_with_other_paths_documented() -> None:
     """conflict_code='documented' answers InvalidationBatchAlreadyExists."""
     async with (
         CloudFrontEmulator(conflict_code="documented") as emu,
-        get_session().create_client(
-            "cloudfront", config=client_config(), **emu.client_kwargs()
-        ) as cf,
+        SESSION.create_client("cloudfront", config=client_config(), **emu.client_kwargs()) as cf,
     ):
         dist = emu.create_distribution()
         await cf.create_invalidation(DistributionId=dist, InvalidationBatch=batch("/a"))
@@ -443,9 +438,7 @@ async def test_rate_limit_can_be_switched_off() -> None:
     """rate_limits=None never throttles on its own."""
     async with (
         CloudFrontEmulator(rate_limits=None) as emu,
-        get_session().create_client(
-            "cloudfront", config=client_config(), **emu.client_kwargs()
-        ) as cf,
+        SESSION.create_client("cloudfront", config=client_config(), **emu.client_kwargs()) as cf,
     ):
         dist = emu.create_distribution()
         for i in range(12):
@@ -471,7 +464,7 @@ async def test_bad_credentials_are_refused(
     """A wrong secret or an unknown key gets the 403 code AWS uses."""
     dist = emulator.create_distribution()
     kwargs = {**emulator.client_kwargs(), "aws_access_key_id": key, "aws_secret_access_key": secret}
-    async with get_session().create_client("cloudfront", config=client_config(), **kwargs) as cf:
+    async with SESSION.create_client("cloudfront", config=client_config(), **kwargs) as cf:
         with pytest.raises(ClientError) as info:
             await cf.list_invalidations(DistributionId=dist)
     assert (403, expected) == error_of(info)[:2]
@@ -482,7 +475,7 @@ async def test_requests_signed_for_another_region_are_refused(emulator: CloudFro
     """CloudFront is global: a signature scoped to another region does not verify."""
     dist = emulator.create_distribution()
     kwargs = {**emulator.client_kwargs(), "region_name": "eu-west-1"}
-    async with get_session().create_client("cloudfront", config=client_config(), **kwargs) as cf:
+    async with SESSION.create_client("cloudfront", config=client_config(), **kwargs) as cf:
         with pytest.raises(ClientError) as info:
             await cf.list_invalidations(DistributionId=dist)
     status, code, message = error_of(info)
@@ -494,9 +487,7 @@ async def test_unsigned_requests_are_refused(emulator: CloudFrontEmulator) -> No
     """No signature at all is 403 MissingAuthenticationToken."""
     dist = emulator.create_distribution()
     config = client_config(signature_version=botocore.UNSIGNED)
-    async with get_session().create_client(
-        "cloudfront", config=config, **emulator.client_kwargs()
-    ) as cf:
+    async with SESSION.create_client("cloudfront", config=config, **emulator.client_kwargs()) as cf:
         with pytest.raises(ClientError) as info:
             await cf.list_invalidations(DistributionId=dist)
     assert (403, "MissingAuthenticationToken") == error_of(info)[:2]
@@ -507,9 +498,7 @@ async def test_auth_can_be_switched_off() -> None:
     async with CloudFrontEmulator(credentials=None) as emu:
         dist = emu.create_distribution()
         config = client_config(signature_version=botocore.UNSIGNED)
-        async with get_session().create_client(
-            "cloudfront", config=config, **emu.client_kwargs()
-        ) as cf:
+        async with SESSION.create_client("cloudfront", config=config, **emu.client_kwargs()) as cf:
             await cf.list_invalidations(DistributionId=dist)
 
 
@@ -601,7 +590,7 @@ async def test_delayed_reply() -> None:
         dist = emulator.create_distribution()
         emulator.inject(FaultKind.DELAY, operation="CreateInvalidation", delay=0.6)
         config = client_config(read_timeout=0.2)
-        async with get_session().create_client(
+        async with SESSION.create_client(
             "cloudfront", config=config, **emulator.client_kwargs()
         ) as cf:
             with pytest.raises(ReadTimeoutError):
@@ -633,7 +622,7 @@ async def test_random_faults_are_reproducible(emulator: CloudFrontEmulator) -> N
             operations=["ListInvalidations"],
         )
         start = len(emulator.calls)
-        async with get_session().create_client(
+        async with SESSION.create_client(
             "cloudfront", config=client_config(), **emulator.client_kwargs()
         ) as cf:
             for _ in range(12):
@@ -805,9 +794,7 @@ async def test_concurrent_creates_never_exceed_the_budget(clock: VirtualClock) -
         CloudFrontEmulator(
             limits=Limits(files=10), runtime=clock.runtime(), rate_limits=None
         ) as emu,
-        get_session().create_client(
-            "cloudfront", config=client_config(), **emu.client_kwargs()
-        ) as cf,
+        SESSION.create_client("cloudfront", config=client_config(), **emu.client_kwargs()) as cf,
     ):
         dist = emu.create_distribution()
 

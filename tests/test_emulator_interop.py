@@ -10,11 +10,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from aiobotocore.session import get_session
 
-from cfinv import Runtime
+from cfinv import Completed, InvalidationStatus, Invalidator, Runtime
 from cfinv.testing import CloudFrontEmulator
-from tests.conftest import client_config
+from tests.conftest import SESSION, client_config
 from tests.moto_support import moto_distribution
 
 if TYPE_CHECKING:
@@ -190,7 +189,7 @@ async def exercise(cf: CloudFrontClient, dist: str) -> dict[str, Any]:
 
 async def test_same_requests_give_the_same_shapes_as_moto(moto_endpoint: str) -> None:
     """create/get/list parse into the same keys and types from both servers."""
-    session = get_session()
+    session = SESSION
     credentials: dict[str, Any] = {
         "region_name": "us-east-1",
         "aws_access_key_id": "testing",
@@ -221,3 +220,25 @@ async def test_same_requests_give_the_same_shapes_as_moto(moto_endpoint: str) ->
     assert from_moto["list"]["InvalidationList"]["NextMarker"] != moto_first
     assert from_moto["create"]["Location"].startswith("https://cloudfront.amazonaws.com/")
     assert from_emu["create"]["Location"].startswith(emu_url)
+
+
+async def test_the_invalidator_against_moto(moto_endpoint: str) -> None:
+    """Moto answers COMPLETED at once: invalidate() completes without polling."""
+    async with SESSION.create_client(
+        "cloudfront",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as cf:
+        dist = await moto_distribution(cf)
+        completed: list[Completed] = []
+        report = await Invalidator(
+            dist,
+            client=cf,
+            on_event=lambda e: completed.extend([e] if isinstance(e, Completed) else []),
+        ).invalidate(["/index.html", "/img/*"])
+    assert report.completed
+    assert report.invalidations[0].status is InvalidationStatus.COMPLETED
+    assert len(completed) == 1  # reported, though complete when created: nothing was polled
+    assert completed[0].seconds == 0

@@ -18,7 +18,6 @@ from aiobotocore.session import AioSession
 from cfinv import (
     AccessDenied,
     CallerReferenceConflict,
-    Completed,
     CreatePacer,
     Event,
     InvalidateManyError,
@@ -42,7 +41,7 @@ from cfinv import (
 )
 from cfinv._packing import RequestCap
 from cfinv.testing import ApiError, CloudFrontEmulator, FaultKind, VirtualClock
-from tests.conftest import SESSION
+from tests.conftest import PLAIN_HTTP, SESSION
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -67,6 +66,7 @@ def invalidator(emu: CloudFrontEmulator, dist: str, **options: Any) -> Invalidat
         "endpoint_url": emu.endpoint_url,
         "session": SESSION,
         "runtime": emu.runtime,
+        "verify": PLAIN_HTTP,
     }
     return Invalidator(dist, **{**defaults, **options})
 
@@ -539,9 +539,13 @@ async def test_wait_on_an_unknown_id_names_it(emu: CloudFrontEmulator) -> None:
     [(0, 0), (0, 3), (0, 10), (0, 30), (1, 0), (30, 5), (61, 0), (61, 7), (125, 2), (150, 0)],
 )
 async def test_cancellation_at_any_point_leaves_nothing_behind(
-    emu: CloudFrontEmulator, virtual: VirtualClock, seconds: float, turns: int
+    emu: CloudFrontEmulator,
+    virtual: VirtualClock,
+    caplog: pytest.LogCaptureFixture,
+    seconds: float,
+    turns: int,
 ) -> None:
-    """Cancelled mid-way: no task left, the owned client closed, nothing created is lost."""
+    """Cancelled mid-way: no task left, the client closed, nothing created goes unnamed."""
     dist = emu.create_distribution()
     events: list[Event] = []
     inv = invalidator(emu, dist, limits=Limits(files=2), on_event=events.append)
@@ -550,13 +554,18 @@ async def test_cancellation_at_any_point_leaves_nothing_behind(
     for _ in range(turns):
         await asyncio.sleep(0)
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
+    with caplog.at_level(logging.WARNING, logger="cfinv"), pytest.raises(asyncio.CancelledError):
         await task
     assert other_tasks() == set()
     assert not inv._engine.gateway.is_open
-    created = {i.id for i in emu.invalidations(dist)}
-    assert {i.id for i in inv.submitted} == created
-    assert {e.invalidation.id for e in events if isinstance(e, Submitted)} == created
+    created = emu.invalidations(dist)
+    submitted = {i.id for i in inv.submitted}
+    assert {e.invalidation.id for e in events if isinstance(e, Submitted)} == submitted
+    # What a plain cancellation cut short in its create is not looked up (that is for
+    # timeouts and closes); its CallerReference is in a warning, to find it by.
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    for invalidation in created:
+        assert invalidation.id in submitted or invalidation.batch.caller_reference in warned
 
 
 async def test_closed_invalidator_refuses_more_work(emu: CloudFrontEmulator) -> None:
@@ -660,42 +669,6 @@ async def test_throttling_burst_from_elsewhere_is_absorbed(emu: CloudFrontEmulat
     assert report.completed
     assert set(created_per_batch(emu, dist).values()) == {1}
     assert errors_answered(emu)["Throttling"] == 4
-
-
-# --- moto ---------------------------------------------------------------------------------
-
-
-async def test_against_moto_server() -> None:
-    """Moto answers COMPLETED at once; invalidate() of a small batch completes."""
-    from moto.server import ThreadedMotoServer
-
-    from tests.moto_support import moto_distribution
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        async with SESSION.create_client(
-            "cloudfront",
-            endpoint_url=f"http://{host}:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        ) as cf:
-            dist = await moto_distribution(cf)
-            completed: list[Completed] = []
-            report = await Invalidator(
-                dist,
-                client=cf,
-                poll=FAST_POLL,
-                on_event=lambda e: completed.extend([e] if isinstance(e, Completed) else []),
-            ).invalidate(["/index.html", "/img/*"])
-    finally:
-        server.stop()
-    assert report.completed
-    assert report.invalidations[0].status is InvalidationStatus.COMPLETED
-    assert len(completed) == 1  # reported, though complete when created: nothing was polled
-    assert completed[0].seconds == 0
 
 
 # --- robustness: concurrency, lifecycle, event loops ------------------------------------------
@@ -1189,14 +1162,14 @@ async def test_a_rerun_sends_only_what_the_earlier_run_did_not_cover(
     assert [b.paths.items for b in new] == [("/b",)]
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(6))
 async def test_a_deploy_cut_short_anywhere_is_completed_exactly_once_by_a_rerun(
     emu: CloudFrontEmulator, virtual: VirtualClock, seed: int
 ) -> None:
     """Cancelled at a random moment, then run again: every path in exactly one invalidation."""
     dist = emu.create_distribution()
     emu.create_invalidation(dist, [f"/other/{i}" for i in range(1200)], latency=70)
-    paths = [f"/p/{i}" for i in range(7000)] + [f"/w{i}/*" for i in range(20)]
+    paths = [f"/p/{i}" for i in range(3500)] + [f"/w{i}/*" for i in range(20)]
     rng = random.Random(seed)
     task = asyncio.create_task(invalidator(emu, dist, deploy_id="ci-42").invalidate(paths))
     await virtual.sleep(rng.uniform(0, 200))

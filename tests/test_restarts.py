@@ -17,20 +17,21 @@ from tests.benchmarks.trial_restarts import distribution_of, emulator, trial
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-CASES = [("KILL", 0), ("INT", 0), ("TERM", 0)]
+# SIGTERM takes SIGINT's path (exit 143 instead of 130); the trials script runs all three.
+CASES = [("KILL", 0, 1.5), ("INT", 0, 2.5)]
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with emulator([distribution_of(kind, n) for kind, n in CASES]) as url:
+    with emulator([distribution_of(kind, n) for kind, n, _ in CASES]) as url:
         yield url
 
 
-@pytest.mark.parametrize(("kind", "n"), CASES)
+@pytest.mark.parametrize(("kind", "n", "moment"), CASES)
 def test_a_stopped_deploy_rerun_sends_every_path_exactly_once(
-    endpoint: str, kind: str, n: int
+    endpoint: str, kind: str, n: int, moment: float
 ) -> None:
-    """SIGKILL, SIGINT or SIGTERM at a seeded moment, then the re-run (or printed resume)."""
-    outcome = trial(endpoint, kind, n, seed=7)
+    """SIGKILL or SIGINT while it runs, then the re-run (or the printed resume command)."""
+    outcome = trial(endpoint, kind, n, seed=7, files=3200, moment=moment)  # two batches
     assert outcome["problems"] == []
-    assert outcome["invalidations"] >= 3
+    assert outcome["invalidations"] >= 2

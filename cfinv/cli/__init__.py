@@ -174,6 +174,11 @@ def _first_command(argv: Sequence[str]) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``cfinv``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    index = _first_command(argv)
+    if index is not None and argv[index] == "serve":
+        from cfinv.testing.__main__ import main as serve
+
+        return serve(argv[index + 1 :], prog="cfinv serve")  # serves until Ctrl-C or SIGTERM
     with _signals_interrupt():
         try:
             return _main(argv)
@@ -199,10 +204,6 @@ def _main(argv: list[str]) -> int:
     if index is not None and argv[index] == "cloudfront":
         del argv[index]  # `cfinv cloudfront create-invalidation ...`, as typed for `aws`
         index = _first_command(argv)
-    if index is not None and argv[index] == "serve":
-        from cfinv.testing.__main__ import main as serve
-
-        return serve(argv[index + 1 :], prog="cfinv serve")
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv  # as typed: `invalidate` prints the command that resumes it

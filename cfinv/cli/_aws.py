@@ -97,11 +97,14 @@ def open_session(args: argparse.Namespace, factory: Callable[..., Any]) -> Any:
     """A botocore or aiobotocore session for ``--profile`` (and ``--debug``)."""
     from botocore.exceptions import ProfileNotFound
 
+    from cfinv._gateway import share_loader
+
     try:
         session = factory(profile=args.profile)
         session.get_scoped_config()  # fails now, not later, for an unknown profile
     except ProfileNotFound as exc:
         raise UsageError(str(exc), code="config") from None
+    share_loader(session)  # one model loader for every session of the process
     if args.debug:
         session.set_debug_logger("botocore")
     return session

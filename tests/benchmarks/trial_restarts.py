@@ -111,10 +111,10 @@ def client(endpoint: str) -> Any:
     )
 
 
-def deploy_paths(n: int) -> list[str]:
+def deploy_paths(n: int, files: int = FILES) -> list[str]:
     """A deploy's paths: files and a few wildcards."""
-    files = [f"/release-{n}/page-{i}.html" for i in range(FILES)]
-    return files + [f"/release-{n}/section-{i}/*" for i in range(WILDCARDS)]
+    pages = [f"/release-{n}/page-{i}.html" for i in range(files)]
+    return pages + [f"/release-{n}/section-{i}/*" for i in range(WILDCARDS)]
 
 
 def held(endpoint: str, distribution: str, deploy_id: str) -> dict[str, list[str]]:
@@ -133,13 +133,15 @@ def held(endpoint: str, distribution: str, deploy_id: str) -> dict[str, list[str
         kwargs["Marker"] = page["NextMarker"]
 
 
-def trial(endpoint: str, kind: str, n: int, seed: int) -> dict[str, Any]:
-    """One trial; what went wrong (an empty ``problems`` list if nothing)."""
+def trial(
+    endpoint: str, kind: str, n: int, seed: int, *, files: int = FILES, moment: float | None = None
+) -> dict[str, Any]:
+    """One trial, stopped at ``moment`` s (seeded random by default); what went wrong."""
     rng = random.Random(f"{seed}-{kind}-{n}")
     distribution = distribution_of(kind, n)
     deploy_id = f"trial-{kind.lower()}-{n}"
     workdir = Path(tempfile.mkdtemp(prefix="cfinv-trial-"))
-    paths = deploy_paths(n)
+    paths = deploy_paths(n, files)
     (workdir / "paths.txt").write_text("\n".join(paths) + "\n", encoding="utf-8")
     env = {**os.environ, **CREDENTIALS}
     args = [
@@ -156,7 +158,7 @@ def trial(endpoint: str, kind: str, n: int, seed: int) -> dict[str, Any]:
         "none",
     ]
     problems: list[str] = []
-    moment = rng.uniform(0.3, 7.0)
+    moment = rng.uniform(0.3, 7.0) if moment is None else moment
     first = subprocess.Popen(
         [*CFINV, *args],
         cwd=workdir,

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import traceback
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cfinv.cli._errors import Interrupted, UsageError, exit_code
 from cfinv.cli._parser import build_parser
@@ -50,12 +50,14 @@ def _interrupt(number: int, _frame: object) -> None:
 
 
 @contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
+def _signals_interrupt(*, after: Any = None) -> Iterator[None]:
     """
     While the command runs, SIGINT and SIGTERM raise `Interrupted` (exit 130 or 143).
 
     Event loops take them over while they run (``cfinv invalidate`` stops its
     calls and reports); a signal anywhere else ends the command the same way.
+    Afterwards the handlers in place before come back, or ``after`` is put in
+    their place.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -65,7 +67,7 @@ def _signals_interrupt() -> Iterator[None]:
         yield
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            signal.signal(number, handler if after is None else after)
 
 
 def _fail(message: str, kind: str, args: argparse.Namespace | None) -> int:
@@ -173,13 +175,17 @@ def _first_command(argv: Sequence[str]) -> int | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``cfinv``; returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    return _command(list(sys.argv[1:] if argv is None else argv))
+
+
+def _command(argv: list[str], *, after_signals: Any = None) -> int:
+    """The command, with SIGINT and SIGTERM ending it cleanly (see `_signals_interrupt`)."""
     index = _first_command(argv)
     if index is not None and argv[index] == "serve":
         from cfinv.testing.__main__ import main as serve
 
         return serve(argv[index + 1 :], prog="cfinv serve")  # serves until Ctrl-C or SIGTERM
-    with _signals_interrupt():
+    with _signals_interrupt(after=after_signals):
         try:
             return _main(argv)
         except Interrupted as stopped:
@@ -237,5 +243,10 @@ def _run_guarded(args: argparse.Namespace) -> int:
 
 
 def entry_point() -> None:
-    """The console script: ``sys.exit(main())``."""
-    sys.exit(main())
+    """
+    The console script: ``sys.exit(main())``.
+
+    Once the command is done, the process only exits: a signal arriving then
+    is ignored, rather than turning a finished run into one killed by it.
+    """
+    sys.exit(_command(sys.argv[1:], after_signals=signal.SIG_IGN))

@@ -23,6 +23,7 @@ from cfinv.report import FREE_PATHS_PER_MONTH, PRICE_PER_PATH
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Iterator
 
     from cfinv.models import Invalidation
     from cfinv.report import InvalidationReport
@@ -93,21 +94,39 @@ def client_options(args: argparse.Namespace, session: Any = None) -> dict[str, A
     return {"session": session, **settings}
 
 
-def _stop_on_signals(stop: asyncio.Event) -> list[int]:
-    """Set ``stop`` on SIGINT or SIGTERM (once: a second one acts as usual); return what came."""
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[list[int]]:
+    """
+    While the event loop runs: SIGINT or SIGTERM sets ``stop``; yields the signals that came.
+
+    The handlers in place before (the command's, which end it at once) come
+    back after the first signal, so a second Ctrl-C stops at once, and when
+    the block ends, so a signal after the loop still ends the command cleanly.
+    """
     loop = asyncio.get_running_loop()
     received: list[int] = []
+    numbers = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in numbers}
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(number)  # this leaves the default action...
+                if handler is not None:
+                    signal.signal(number, handler)  # ...so put back what was there
 
     def on_signal(number: int) -> None:
         received.append(number)
-        for other in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(other)  # a second Ctrl-C stops at once
+        restore()
         stop.set()
 
-    for number in (signal.SIGINT, signal.SIGTERM):
+    for number in numbers:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals here
             loop.add_signal_handler(number, on_signal, number)
-    return received
+    try:
+        yield received
+    finally:
+        restore()
 
 
 async def run_pipeline(
@@ -129,8 +148,7 @@ async def run_pipeline(
 
     plan_paths(paths)  # invalid paths fail here, before any connection is made
     stop = asyncio.Event()
-    received = _stop_on_signals(stop)
-    with make_progress(args.progress) as progress:
+    with _stop_on_signals(stop) as received, make_progress(args.progress) as progress:
         try:
             reports = await invalidate_many(
                 dict.fromkeys(distributions, paths),
@@ -207,8 +225,7 @@ def _wait_for(args: argparse.Namespace, targets: list[str]) -> list[BaseExceptio
 
     async def wait() -> tuple[Invalidation, ...]:
         stop = asyncio.Event()
-        received = _stop_on_signals(stop)
-        with make_progress(args.progress) as progress:
+        with _stop_on_signals(stop) as received, make_progress(args.progress) as progress:
             async with Invalidator(
                 target, tenant=tenant, on_event=progress, **client_options(args)
             ) as inv:

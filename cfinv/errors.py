@@ -109,7 +109,24 @@ class PathProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path!r}: {self.reason}"
+        return f"{shortened(self.path)}: {self.reason}"
+
+
+_LONGEST_SHOWN = 100  # characters of a value quoted in a message
+
+
+def shortened(value: object) -> str:
+    """
+    ``repr(value)``, cut in the middle when it is long, saying how long it was.
+
+    Messages name the offending value; a 5,000-character path is named by
+    its start and end: ``'/aaaa…zzzz' (5000 characters)``.
+    """
+    text = repr(value)
+    if len(text) <= _LONGEST_SHOWN:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:70]}…{text[-20:]}{size}"
 
 
 class InvalidPathError(CfinvError, ValueError):

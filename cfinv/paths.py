@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from cfinv._packing import next_batch
-from cfinv.errors import InvalidPathError, PathProblem
+from cfinv.errors import InvalidPathError, PathProblem, shortened
 from cfinv.models import Limits, Paths, first_non_str, is_wildcard
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def normalize_path(path: str, *, limits: Limits = _DEFAULT_LIMITS) -> str:
         TypeError: ``path`` is not a ``str``.
     """
     if first_non_str([path]) is not None:
-        msg = f"a path must be a str, got {path!r} ({type(path).__name__})"
+        msg = f"a path must be a str, got {shortened(path)} ({type(path).__name__})"
         raise TypeError(msg)
     result = _normalize(path, limits)
     if isinstance(result, PathProblem):
@@ -260,7 +260,7 @@ def _normalize_all(given: list[str] | tuple[str, ...], limits: Limits) -> tuple[
         dirty = [p for p in unique_raw if not (len(p) <= max_len and clean(p))]
     except TypeError:
         bad = first_non_str(given)
-        msg = f"paths must be str, got {bad!r} ({type(bad).__name__})"
+        msg = f"paths must be str, got {shortened(bad)} ({type(bad).__name__})"
         raise TypeError(msg) from None
     if not dirty:
         return unique_raw, set()
@@ -365,7 +365,7 @@ def plan_paths(paths: Iterable[str], *, limits: Limits = _DEFAULT_LIMITS) -> Pla
         TypeError: ``paths`` is a single string, or holds a non-string.
     """
     if isinstance(paths, (str, bytes)):
-        msg = f"plan_paths() takes an iterable of paths, not a single string: {paths!r}"
+        msg = f"plan_paths() takes an iterable of paths, not a single string: {shortened(paths)}"
         raise TypeError(msg)
     given = paths if isinstance(paths, (list, tuple)) else list(paths)
     normalized, wildcards = _normalize_all(given, limits)

@@ -7,7 +7,7 @@ import json
 import re
 import subprocess
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
@@ -19,6 +19,7 @@ from cfinv.cli import main
 from cfinv.cli._errors import UsageError
 from cfinv.cli._params import INVALIDATION_BATCH, parse_shorthand
 from cfinv.testing import CloudFrontEmulator
+from tests.cli_support import run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -37,18 +38,6 @@ def fast_emu() -> Iterator[CloudFrontEmulator]:
     """A threaded emulator whose invalidations complete as they are created (no poll waited for)."""
     with CloudFrontEmulator(latency=0, rate_limits=None, runtime=Runtime.seeded(9)) as emulator:
         yield emulator
-
-
-def run(
-    capsys: pytest.CaptureFixture[str], *argv: str, emu: CloudFrontEmulator | None = None
-) -> tuple[int, str, str]:
-    """Run `cfinv argv...` in-process; return (exit code, stdout, stderr)."""
-    args = list(argv)
-    if emu is not None:
-        args += ["--endpoint-url", emu.endpoint_url]
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- create-invalidation ------------------------------------------------------------------
@@ -169,11 +158,25 @@ def test_paths_and_invalidation_batch_are_exclusive(capsys: pytest.CaptureFixtur
     assert "not allowed with argument" in capsys.readouterr().err
 
 
-def test_missing_distribution_id_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    """A required value missing everywhere is reported like argparse does."""
+def test_missing_distribution_id_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A required value missing everywhere: the usage hint and `cfinv: error:`, as the AWS CLI."""
     code, _, err = run(capsys, "create-invalidation", "--paths", "/a")
     assert code == 252
-    assert "the following arguments are required: --distribution-id" in err
+    assert err.startswith("usage: cfinv [options] <command> [parameters]\n")
+    assert err.endswith("cfinv: error: the following arguments are required: --distribution-id\n")
+    monkeypatch.setenv("CFINV_EXIT_CODES", "v1")
+    code, _, _ = run(capsys, "get-invalidation", "--id", "I1")
+    assert code == 2  # AWS CLI v1's code for an incomplete command line
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`cfinv` alone is an incomplete command line (252), not a successful help page."""
+    code, out, err = run(capsys)
+    assert (code, out) == (252, "")
+    assert "cfinv --help" in err
+    assert err.endswith("cfinv: error: the following arguments are required: command\n")
 
 
 def test_bad_json_names_the_parameter(capsys: pytest.CaptureFixture[str]) -> None:
@@ -236,45 +239,6 @@ def test_cli_input_json_and_yaml_together_is_refused(capsys: pytest.CaptureFixtu
     )
     assert code == 252
     assert "Only one of --cli-input-json and --cli-input-yaml" in err
-
-
-@pytest.mark.parametrize(
-    ("kind", "expected"),
-    [
-        (
-            "input",
-            {
-                "DistributionId": "",
-                "InvalidationBatch": {
-                    "Paths": {"Quantity": 0, "Items": [""]},
-                    "CallerReference": "",
-                },
-            },
-        ),
-        (
-            "output",
-            {
-                "Location": "",
-                "Invalidation": {
-                    "Id": "",
-                    "Status": "",
-                    "CreateTime": "",
-                    "InvalidationBatch": {
-                        "Paths": {"Quantity": 0, "Items": [""]},
-                        "CallerReference": "",
-                    },
-                },
-            },
-        ),
-    ],
-)
-def test_generate_cli_skeleton(
-    capsys: pytest.CaptureFixture[str], kind: str, expected: dict[str, Any]
-) -> None:
-    """Skeletons of the input (as the AWS CLI prints it) and of the output."""
-    code, out, _ = run(capsys, "create-invalidation", "--generate-cli-skeleton", kind)
-    assert code == 0
-    assert expected == json.loads(out)
 
 
 def test_generate_yaml_input_skeleton_round_trips(

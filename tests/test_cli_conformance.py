@@ -84,7 +84,10 @@ def _in_process(
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):
-        code = entry(argv)
+        try:
+            code = entry(argv)
+        except SystemExit as exit_:  # argparse's way out of a bad command line
+            code = exit_.code if isinstance(exit_.code, int) else 1
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
@@ -311,6 +314,179 @@ def test_list_invalidations_query(
         "--query",
         "InvalidationList.Items[].[Id, Status]",
     )
+
+
+# --- distribution tenants ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tenant(emu: CloudFrontEmulator) -> str:
+    """A distribution tenant with three invalidations."""
+    tenant = emu.create_distribution_tenant()
+    for i in range(3):
+        emu.create_invalidation(
+            tenant, [f"/t-{i}.html", "/menu café.pdf"], caller_reference=f"t-{i}", tenant=True
+        )
+    return tenant
+
+
+@pytest.mark.parametrize("output", FORMATS)
+def test_create_invalidation_for_distribution_tenant(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, tenant: str, output: str
+) -> None:
+    """The tenant create prints the same (the same reference twice is one invalidation)."""
+    batch = f"Paths={{Quantity=2,Items=[/a.html,/b/*]}},CallerReference=tenant-{output}"
+    out = same(
+        aws_driver,
+        emu,
+        "create-invalidation-for-distribution-tenant",
+        "--id",
+        tenant,
+        "--invalidation-batch",
+        batch,
+        "--output",
+        output,
+    )
+    assert "/b/*" in out
+    assert f"distribution-tenant/{tenant}/invalidation/" in out
+
+
+@pytest.mark.parametrize("output", FORMATS)
+def test_get_invalidation_for_distribution_tenant(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, tenant: str, output: str
+) -> None:
+    """The tenant get prints the same in every format."""
+    inv_id = emu.tenant_invalidations(tenant)[0].id
+    same(
+        aws_driver,
+        emu,
+        "get-invalidation-for-distribution-tenant",
+        "--distribution-tenant-id",
+        tenant,
+        "--id",
+        inv_id,
+        "--output",
+        output,
+    )
+
+
+@pytest.mark.parametrize("output", FORMATS)
+@pytest.mark.parametrize(
+    "pagination",
+    [(), ("--max-items", "2", "--page-size", "1"), ("--no-paginate", "--max-items", "1")],
+    ids=["all", "max-items", "no-paginate-max-items"],
+)
+def test_list_invalidations_for_distribution_tenant(
+    aws_driver: Callable[[], Any],
+    emu: CloudFrontEmulator,
+    tenant: str,
+    output: str,
+    pagination: tuple[str, ...],
+) -> None:
+    """The tenant list, paginated or not, prints the same (NextToken included)."""
+    same(
+        aws_driver,
+        emu,
+        "list-invalidations-for-distribution-tenant",
+        "--id",
+        tenant,
+        "--output",
+        output,
+        *pagination,
+    )
+
+
+def test_tenant_commands_need_their_options(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator
+) -> None:
+    """A missing required option: the same `error:` line as the AWS CLI."""
+    for args in (
+        ("get-invalidation-for-distribution-tenant", "--id", "I1"),
+        ("create-invalidation-for-distribution-tenant", "--id", "dt_1"),
+        ("list-invalidations-for-distribution-tenant",),
+    ):
+        theirs, ours = both(aws_driver, emu, *args)
+        (their_error,) = [line for line in theirs.stderr.splitlines() if "error:" in line]
+        message = their_error.split("error: ", 1)[1]  # after the program's name
+        assert f"cfinv: error: {message}" in ours.stderr.splitlines(), args
+        assert ours.returncode == 252
+
+
+def test_no_such_distribution_tenant(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator
+) -> None:
+    """An unknown tenant: the same service error message."""
+    theirs, ours = both(
+        aws_driver, emu, "list-invalidations-for-distribution-tenant", "--id", "dt_nosuch"
+    )
+    message = theirs.stderr.strip()
+    assert "(NoSuchDistribution" in message or "(EntityNotFound" in message, message
+    assert ours.stderr.strip() == message
+    assert ours.returncode == 254
+
+
+# --- skeletons and shorthand ------------------------------------------------------------------
+
+_SKELETON_INPUTS = {
+    "create-invalidation": ("--distribution-id", "E1", "--paths", "/a"),
+    "get-invalidation": ("--distribution-id", "E1", "--id", "I1"),
+    "list-invalidations": ("--distribution-id", "E1"),
+    "create-invalidation-for-distribution-tenant": (
+        "--id",
+        "dt_1",
+        "--invalidation-batch",
+        "Paths={Quantity=1,Items=[/a]},CallerReference=r",
+    ),
+    "get-invalidation-for-distribution-tenant": ("--distribution-tenant-id", "dt_1", "--id", "I1"),
+    "list-invalidations-for-distribution-tenant": ("--id", "dt_1"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(_SKELETON_INPUTS))
+@pytest.mark.parametrize("kind", ["input", "output"])
+def test_generate_cli_skeleton(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, command: str, kind: str
+) -> None:
+    """Input skeletons and sample outputs (after the inputs are checked) are the AWS CLI's."""
+    inputs = _SKELETON_INPUTS[command] if kind == "output" else ()
+    out = same(aws_driver, emu, command, *inputs, "--generate-cli-skeleton", kind)
+    assert out.startswith("{")
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        r"Paths={Quantity=2,Items=[/a\,b,/c]},CallerReference=esc-1",
+        r"Paths={Quantity=1,Items=['/it\'s.html']},CallerReference=esc-2",
+        'Paths={Quantity=1,Items=["/a,b.html"]},CallerReference=esc-3',
+        r"Paths={Quantity=2,Items=[/x,/y]},CallerReference=a\,b",
+    ],
+    ids=["escaped-comma", "escaped-single-quote", "comma-in-double-quotes", "comma-in-reference"],
+)
+def test_shorthand_escapes(
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, batch: str
+) -> None:
+    """Backslash escapes in shorthand are read as the AWS CLI reads them."""
+    out = same(
+        aws_driver,
+        emu,
+        "create-invalidation",
+        "--distribution-id",
+        dist,
+        "--invalidation-batch",
+        batch,
+    )
+    assert json.loads(out)["Invalidation"]["InvalidationBatch"]["Paths"]["Quantity"] in {1, 2}
+
+
+def test_second_instance_of_a_key(aws_driver: Callable[[], Any], emu: CloudFrontEmulator) -> None:
+    """A repeated shorthand key: the AWS CLI's "Second instance of key" message, 252."""
+    batch = "Paths={Quantity=1,Items=[/a]},CallerReference=d1,CallerReference=d2"
+    args = ("create-invalidation", "--distribution-id", "E1", "--invalidation-batch", batch)
+    theirs, ours = both(aws_driver, emu, *args)
+    assert 'Second instance of key "CallerReference" encountered' in theirs.stderr
+    assert ours.stderr.strip() == theirs.stderr.strip()
+    assert ours.returncode == 252
 
 
 # --- errors ---------------------------------------------------------------------------------------

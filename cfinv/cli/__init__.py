@@ -11,14 +11,14 @@ emulator for other tools.  Heavy modules load only when a command needs them.
 from __future__ import annotations
 
 import contextlib
-import logging
+import os
 import signal
 import sys
 import threading
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from cfinv.cli._errors import Interrupted, UsageError, exit_code
+from cfinv.cli._errors import USAGE_HINT, Interrupted, UsageError, exit_code
 from cfinv.cli._parser import build_parser
 
 if TYPE_CHECKING:
@@ -27,7 +27,15 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-_AWS_COMMANDS = {"create-invalidation", "get-invalidation", "list-invalidations", "wait"}
+_AWS_COMMANDS = {
+    "create-invalidation",
+    "get-invalidation",
+    "list-invalidations",
+    "create-invalidation-for-distribution-tenant",
+    "get-invalidation-for-distribution-tenant",
+    "list-invalidations-for-distribution-tenant",
+    "wait",
+}
 
 
 def version_string() -> str:
@@ -73,8 +81,16 @@ def _signals_interrupt(*, after: Any = None) -> Iterator[None]:
 def _fail(message: str, kind: str, args: argparse.Namespace | None) -> int:
     sys.stderr.write(f"\n{message}\n")
     if args is not None and getattr(args, "debug", False):
-        traceback.print_exc()
+        from cfinv.cli._debug import redact
+
+        sys.stderr.write(redact(traceback.format_exc()))
     return exit_code(kind)
+
+
+def _usage_error(message: str) -> int:
+    """An incomplete command line: the usage hint and ``cfinv: error:``, as the AWS CLI."""
+    sys.stderr.write(f"{USAGE_HINT}cfinv: error: {message}\n")
+    return exit_code("usage", parse_error=True)
 
 
 def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: C901, PLR0911 - one return per error family
@@ -115,6 +131,10 @@ def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: C901, PLR0
             return f"{str(exc).rstrip('.')}. {hint}", "config"
         if isinstance(exc, (bce.ProfileNotFound, bce.NoRegionError)):
             return str(exc), "config"
+        if isinstance(exc, bce.SSLError):
+            from cfinv.errors import map_client_error  # the library's words for TLS failures
+
+            return str(map_client_error(exc)), "config"
         if isinstance(exc, bce.BotoCoreError):
             return str(exc), "other"
     return None
@@ -188,10 +208,22 @@ def _command(argv: list[str], *, after_signals: Any = None) -> int:
     with _signals_interrupt(after=after_signals):
         try:
             return _main(argv)
+        except BrokenPipeError:
+            # The reader went away (`cfinv ... | head -1`): stop quietly, as the AWS CLI.
+            _discard_stdout()
+            return 0
         except Interrupted as stopped:
             if not stopped.reported:
                 _say_stopped(stopped, argv)
             return 128 + stopped.signal_number  # 130 for SIGINT, 143 for SIGTERM
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot fail again."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # not a real file
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _say_stopped(stopped: Interrupted, argv: list[str]) -> None:
@@ -217,13 +249,13 @@ def _main(argv: list[str]) -> int:
         sys.stdout.write(version_string() + "\n")
         return 0
     if not args.command:
-        parser.print_help()
-        return 0
-    if args.debug:
-        logging.basicConfig(
-            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-        )
-    return _run_guarded(args)
+        return _usage_error("the following arguments are required: command")
+    if not args.debug:
+        return _run_guarded(args)
+    from cfinv.cli._debug import debug_logging
+
+    with debug_logging():
+        return _run_guarded(args)
 
 
 def _run_guarded(args: argparse.Namespace) -> int:
@@ -236,6 +268,8 @@ def _run_guarded(args: argparse.Namespace) -> int:
     except Exception as exc:
         if isinstance(exc, Interrupted):
             raise
+        if isinstance(exc, UsageError) and exc.command_line:
+            return _usage_error(str(exc))
         known = _classify(exc)
         if known is None:
             raise

@@ -17,47 +17,152 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from cfinv.cli._errors import UsageError
-from cfinv.cli._output import Printer, format_yaml, write_json
+from cfinv.cli._output import OUTPUT_FORMATS, Printer, format_yaml, write_json
 from cfinv.cli._params import INVALIDATION_BATCH, load_value, parse_structure, skeleton
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
-__all__ = ["run_aws_command"]
+__all__ = ["COMMANDS", "AwsCommand", "command_of", "run_aws_command"]
 
-# Input and output shapes, for --generate-cli-skeleton and shorthand typing.
 _INVALIDATION_OUT = {
     "Id": "string",
     "Status": "string",
     "CreateTime": "timestamp",
     "InvalidationBatch": INVALIDATION_BATCH,
 }
-SHAPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "create-invalidation": (
-        {"DistributionId": "string", "InvalidationBatch": INVALIDATION_BATCH},
-        {"Location": "string", "Invalidation": _INVALIDATION_OUT},
+_CREATED = {"Location": "string", "Invalidation": _INVALIDATION_OUT}
+_LISTED = {
+    "InvalidationList": {
+        "Marker": "string",
+        "NextMarker": "string",
+        "MaxItems": "integer",
+        "IsTruncated": "boolean",
+        "Quantity": "integer",
+        "Items": [{"Id": "string", "CreateTime": "timestamp", "Status": "string"}],
+    }
+}
+
+
+@attrs.frozen
+class AwsCommand:
+    """
+    One command of ``aws cloudfront``, as cfinv offers it.
+
+    Attributes:
+        operation: The API operation (``CreateInvalidation``).
+        options: Each string parameter taken from the command line:
+            (parameter, ``args`` attribute, option as typed).
+        required: The parameters the command cannot run without.
+        shape_in: The input shape, in model order (``--generate-cli-skeleton``).
+        shape_out: The output shape (``--generate-cli-skeleton output``).
+        kind: ``create``, ``get``, ``list`` or ``wait``.
+    """
+
+    operation: str
+    options: tuple[tuple[str, str, str], ...]
+    required: tuple[str, ...]
+    shape_in: dict[str, Any]
+    shape_out: dict[str, Any]
+    kind: str
+
+    @property
+    def method(self) -> str:
+        """The client method (``create_invalidation``)."""
+        import re
+
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.operation).lower()
+
+    def option(self, parameter: str) -> str:
+        """The option that sets ``parameter`` (``--distribution-id``)."""
+        for name, _, option in self.options:
+            if name == parameter:
+                return option
+        return f"--{parameter}"
+
+
+_BATCH = {"InvalidationBatch": INVALIDATION_BATCH}
+_DIST = ("DistributionId", "distribution_id", "--distribution-id")
+_ID = ("Id", "id", "--id")
+#: Every ``aws cloudfront`` command cfinv offers, by name.
+COMMANDS: dict[str, AwsCommand] = {
+    "create-invalidation": AwsCommand(
+        "CreateInvalidation",
+        (_DIST,),
+        ("DistributionId", "InvalidationBatch"),
+        {"DistributionId": "string", **_BATCH},
+        _CREATED,
+        "create",
     ),
-    "get-invalidation": (
+    "get-invalidation": AwsCommand(
+        "GetInvalidation",
+        (_DIST, _ID),
+        ("DistributionId", "Id"),
         {"DistributionId": "string", "Id": "string"},
         {"Invalidation": _INVALIDATION_OUT},
+        "get",
     ),
-    "list-invalidations": (
-        {"DistributionId": "string", "Marker": "string", "MaxItems": "integer"},
-        {
-            "InvalidationList": {
-                "Marker": "string",
-                "NextMarker": "string",
-                "MaxItems": "integer",
-                "IsTruncated": "boolean",
-                "Quantity": "integer",
-                "Items": [{"Id": "string", "CreateTime": "timestamp", "Status": "string"}],
-            }
-        },
+    "list-invalidations": AwsCommand(
+        "ListInvalidations",
+        (_DIST,),
+        ("DistributionId",),
+        # MaxItems is a string in this operation's model (an integer for tenants).
+        {"DistributionId": "string", "Marker": "string", "MaxItems": "string"},
+        _LISTED,
+        "list",
     ),
-    "wait": ({"DistributionId": "string", "Id": "string"}, {}),
+    "create-invalidation-for-distribution-tenant": AwsCommand(
+        "CreateInvalidationForDistributionTenant",
+        (_ID,),
+        ("Id", "InvalidationBatch"),
+        {"Id": "string", **_BATCH},
+        _CREATED,
+        "create",
+    ),
+    "get-invalidation-for-distribution-tenant": AwsCommand(
+        "GetInvalidationForDistributionTenant",
+        (("DistributionTenantId", "distribution_tenant_id", "--distribution-tenant-id"), _ID),
+        ("DistributionTenantId", "Id"),
+        {"DistributionTenantId": "string", "Id": "string"},
+        {"Invalidation": _INVALIDATION_OUT},
+        "get",
+    ),
+    "list-invalidations-for-distribution-tenant": AwsCommand(
+        "ListInvalidationsForDistributionTenant",
+        (_ID,),
+        ("Id",),
+        {"Id": "string", "Marker": "string", "MaxItems": "integer"},
+        _LISTED,
+        "list",
+    ),
+    "wait invalidation-completed": AwsCommand(
+        "GetInvalidation",
+        (_DIST, _ID),
+        ("DistributionId", "Id"),
+        {"DistributionId": "string", "Id": "string"},
+        {},
+        "wait",
+    ),
+    "wait invalidation-for-distribution-tenant-completed": AwsCommand(
+        "GetInvalidationForDistributionTenant",
+        (("DistributionTenantId", "distribution_tenant_id", "--distribution-tenant-id"), _ID),
+        ("DistributionTenantId", "Id"),
+        {"DistributionTenantId": "string", "Id": "string"},
+        {},
+        "wait",
+    ),
 }
+
+
+def command_of(args: argparse.Namespace) -> AwsCommand:
+    """The `AwsCommand` the command line names (``wait`` with its waiter)."""
+    if args.command == "wait":
+        return COMMANDS[f"wait {args.waiter}"]
+    return COMMANDS[args.command]
 
 
 def output_format(args: argparse.Namespace, session: Any = None) -> str:
@@ -66,15 +171,16 @@ def output_format(args: argparse.Namespace, session: Any = None) -> str:
 
     if args.output:
         return str(args.output)
-    if os.environ.get("AWS_DEFAULT_OUTPUT"):
-        return os.environ["AWS_DEFAULT_OUTPUT"]
-    if session is not None:
+    chosen = os.environ.get("AWS_DEFAULT_OUTPUT")
+    if not chosen and session is not None:
         try:
-            configured = session.get_scoped_config().get("output")
+            chosen = session.get_scoped_config().get("output")
         except Exception:  # noqa: BLE001 - a broken profile is reported when the client is made
-            configured = None
-        if configured:
-            return str(configured)
+            chosen = None
+    if chosen:
+        if chosen not in OUTPUT_FORMATS:
+            raise UsageError(f"Unknown output type: {chosen}", code="other")
+        return str(chosen)
     return "json"
 
 
@@ -105,8 +211,6 @@ def open_session(args: argparse.Namespace, factory: Callable[..., Any]) -> Any:
     except ProfileNotFound as exc:
         raise UsageError(str(exc), code="config") from None
     share_loader(session)  # one model loader for every session of the process
-    if args.debug:
-        session.set_debug_logger("botocore")
     return session
 
 
@@ -116,6 +220,7 @@ def client_settings(
     """``create_client`` keyword arguments for the AWS CLI's global options."""
     import botocore
 
+    _check_endpoint_url(args.endpoint_url)
     if args.cli_read_timeout is not None:
         config["read_timeout"] = args.cli_read_timeout or None
     if args.cli_connect_timeout is not None:
@@ -136,6 +241,22 @@ def client_settings(
     }
 
 
+def _check_endpoint_url(url: str | None) -> None:
+    """``--endpoint-url`` must be an http(s) URL, with the AWS CLI's message if not."""
+    if url is None:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        problem = "scheme is missing" if "://" not in url else "it is not an http(s) URL"
+        msg = (
+            f'Bad value for --endpoint-url "{url}": {problem}.  '
+            "Must be of the form http://<hostname>/ or https://<hostname>/"
+        )
+        raise UsageError(msg)
+
+
 def _session(args: argparse.Namespace) -> Any:
     import botocore.session
 
@@ -150,7 +271,21 @@ def _session(args: argparse.Namespace) -> Any:
 def _client(args: argparse.Namespace, session: Any) -> Any:
     from botocore.config import Config
 
-    return session.create_client("cloudfront", **client_settings(args, session, Config))
+    client = session.create_client("cloudfront", **client_settings(args, session, Config))
+    client.meta.events.register_first("needs-retry.cloudfront", _no_retry_after_tls_failure)
+    return client
+
+
+def _no_retry_after_tls_failure(caught_exception: object = None, **_: Any) -> bool | None:
+    """
+    A certificate that failed verification fails again: answer at once.
+
+    botocore retries its connection errors, TLS failures among them, for
+    6 to 12 s; ``False`` (the first answer given) tells it not to.
+    """
+    from botocore.exceptions import SSLError
+
+    return False if isinstance(caught_exception, SSLError) else None
 
 
 def _input_file(args: argparse.Namespace) -> dict[str, Any]:
@@ -221,15 +356,19 @@ def _require(params: dict[str, Any], options: dict[str, str]) -> None:
     missing = [option for name, option in options.items() if name not in params]
     if missing:
         msg = f"the following arguments are required: {', '.join(missing)}"
-        raise UsageError(msg)
+        raise UsageError(msg, command_line=True)
 
 
-def _skeleton(args: argparse.Namespace, command: str) -> bool:
+def _skeleton(args: argparse.Namespace, command: AwsCommand) -> bool:
     kind = getattr(args, "generate_cli_skeleton", None)
     if kind is None:
         return False
-    shape_in, shape_out = SHAPES[command]
-    data = skeleton(shape_out if kind == "output" else shape_in)
+    if kind == "output":
+        # As the AWS CLI: the inputs are checked, then a sample answer is printed.
+        _params(args, command)
+        data = skeleton(command.shape_out, sample=True)
+    else:
+        data = skeleton(command.shape_in)
     if kind == "yaml-input":
         sys.stdout.write(format_yaml(data))
     else:
@@ -237,63 +376,69 @@ def _skeleton(args: argparse.Namespace, command: str) -> bool:
     return True
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _params(args: argparse.Namespace, command: AwsCommand) -> dict[str, Any]:
     """The request parameters: --cli-input-json/yaml, overridden by the command line."""
-    command = args.command
     params = _input_file(args)
-    if args.distribution_id:
-        params["DistributionId"] = args.distribution_id
-    if command == "create-invalidation":
+    for name, attribute, option in command.options:
+        value = getattr(args, attribute, None)
+        if value:
+            params[name] = load_value(value, option)
+    takes_paths = hasattr(args, "paths")  # create-invalidation's --paths, as in the AWS CLI
+    if command.kind == "create":
         if args.invalidation_batch is not None:
             text = load_value(args.invalidation_batch, "--invalidation-batch")
             params["InvalidationBatch"] = parse_structure(
                 text, INVALIDATION_BATCH, "--invalidation-batch"
             )
-        elif args.paths:
+        elif takes_paths and args.paths:
             params["InvalidationBatch"] = _paths_batch(args.paths)
-        wanted = {
-            "DistributionId": "DistributionId",
-            "InvalidationBatch": "Paths (space-separated)",
-        }
-        required = {"DistributionId": "--distribution-id"}
-    elif command in {"get-invalidation", "wait"}:
-        if args.id:
-            params["Id"] = args.id
-        wanted = {"DistributionId": "DistributionId", "Id": "Id"}
-        required = {"DistributionId": "--distribution-id", "Id": "--id"}
-    else:
-        wanted = {"DistributionId": "DistributionId"}
-        required = {"DistributionId": "--distribution-id"}
+    wanted = {
+        name: "Paths (space-separated)" if name == "InvalidationBatch" else name
+        for name in command.required
+    }
     _prompt(args, params, wanted)
-    _require(params, required)
+    # With --paths offered, a missing batch is botocore's to report, as the AWS CLI does.
+    required = [n for n in command.required if not (n == "InvalidationBatch" and takes_paths)]
+    _require(params, {name: _option(command, name) for name in required})
     return params
+
+
+def _option(command: AwsCommand, parameter: str) -> str:
+    if parameter == "InvalidationBatch":
+        return "--invalidation-batch"
+    return command.option(parameter)
 
 
 def run_aws_command(args: argparse.Namespace) -> None:
     """Run one AWS CLI compatible command and print its result."""
-    command = args.command
+    command = command_of(args)
     if _skeleton(args, command):
         return
-    params = _params(args)
+    params = _params(args, command)
     session = _session(args)
     printer = make_printer(args, session)
     client = _client(args, session)
     try:
-        if command == "create-invalidation":
-            printer.response("CreateInvalidation", client.create_invalidation(**params))
-        elif command == "get-invalidation":
-            printer.response("GetInvalidation", client.get_invalidation(**params))
-        elif command == "list-invalidations":
-            _list(args, client, params, printer)
-        else:
+        if command.kind == "list":
+            _list(args, client, command, params, printer)
+        elif command.kind == "wait":
             _wait(args, client, params)
+        else:
+            call = getattr(client, command.method)
+            printer.response(command.operation, call(**params))
     finally:
         client.close()
 
 
-def _list(args: argparse.Namespace, client: Any, params: dict[str, Any], printer: Printer) -> None:
+def _list(
+    args: argparse.Namespace,
+    client: Any,
+    command: AwsCommand,
+    params: dict[str, Any],
+    printer: Printer,
+) -> None:
     if args.marker is not None:
-        params["Marker"] = args.marker
+        params["Marker"] = load_value(args.marker, "--marker")
     if args.no_paginate or args.marker is not None:
         # One call: --max-items is the API's own MaxItems, as in the AWS CLI.
         if args.max_items is not None:
@@ -301,8 +446,8 @@ def _list(args: argparse.Namespace, client: Any, params: dict[str, Any], printer
         if "MaxItems" in params:
             from cfinv._gateway import max_items_param  # only this path needs the library
 
-            params["MaxItems"] = max_items_param(client, "ListInvalidations", params["MaxItems"])
-        printer.response("ListInvalidations", client.list_invalidations(**params))
+            params["MaxItems"] = max_items_param(client, command.operation, params["MaxItems"])
+        printer.response(command.operation, getattr(client, command.method)(**params))
         return
     config: dict[str, Any] = {}
     if args.max_items is not None:
@@ -310,9 +455,9 @@ def _list(args: argparse.Namespace, client: Any, params: dict[str, Any], printer
     if args.page_size is not None:
         config["PageSize"] = args.page_size
     if args.starting_token is not None:
-        config["StartingToken"] = args.starting_token
-    pages = client.get_paginator("list_invalidations").paginate(**params, PaginationConfig=config)
-    printer.pages("ListInvalidations", pages.build_full_result, _page_parts(pages))
+        config["StartingToken"] = load_value(args.starting_token, "--starting-token")
+    pages = client.get_paginator(command.method).paginate(**params, PaginationConfig=config)
+    printer.pages(command.operation, pages.build_full_result, _page_parts(pages))
 
 
 def _page_parts(pages: Any) -> Any:
@@ -331,10 +476,7 @@ def _page_parts(pages: Any) -> Any:
 def _wait(args: argparse.Namespace, client: Any, params: dict[str, Any]) -> None:
     from botocore.exceptions import WaiterError
 
-    tenant = args.waiter == "invalidation-for-distribution-tenant-completed"
-    name = "invalidation_for_distribution_tenant_completed" if tenant else "invalidation_completed"
-    if tenant:
-        params["DistributionTenantId"] = params.pop("DistributionId")
+    name = args.waiter.replace("-", "_")  # botocore's waiter of the same name
     waiter = client.get_waiter(name)
     try:
         waiter.wait(**params, WaiterConfig={"Delay": args.delay, "MaxAttempts": args.max_attempts})

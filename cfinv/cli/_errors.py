@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["EXIT", "Interrupted", "UsageError", "exit_code"]
+__all__ = ["EXIT", "USAGE_HINT", "Interrupted", "UsageError", "exit_code"]
 
 #: AWS CLI v2's exit codes (https://docs.aws.amazon.com/cli/latest/userguide/cli-chap-returncodes.html).
 EXIT = {
@@ -28,12 +28,31 @@ def exit_code(kind: str, *, parse_error: bool = False) -> int:
     return EXIT[kind]
 
 
-class UsageError(Exception):
-    """The command cannot run as given; the message says why and what to do."""
+#: What argparse prints before ``cfinv: error: ...``, as the AWS CLI does.
+USAGE_HINT = """\
+usage: cfinv [options] <command> [parameters]
+To see help text, you can run:
 
-    def __init__(self, message: str, *, code: str = "usage") -> None:
+  cfinv --help
+  cfinv <command> --help
+"""
+
+
+class UsageError(Exception):
+    """
+    The command cannot run as given; the message says why and what to do.
+
+    Attributes:
+        code: The exit code's kind (see `EXIT`).
+        command_line: The command line itself is incomplete (a required
+            option, the command): printed after the usage hint, with
+            ``cfinv: error:``, and exit 2 under AWS CLI v1's codes.
+    """
+
+    def __init__(self, message: str, *, code: str = "usage", command_line: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.command_line = command_line
 
 
 class Interrupted(Exception):

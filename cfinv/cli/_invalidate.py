@@ -46,12 +46,22 @@ def read_paths(args: argparse.Namespace) -> list[str]:
     paths = list(args.paths) + list(args.more_paths)
     for source in args.paths_from:
         if source == "-":
-            text = sys.stdin.read()
+            try:
+                text = sys.stdin.read()
+            except UnicodeDecodeError as exc:
+                msg = f"cannot read paths from standard input: not UTF-8 (byte {exc.start})"
+                raise UsageError(msg) from None
         else:
             try:
                 text = Path(source).read_text(encoding="utf-8")
             except OSError as exc:
                 msg = f"cannot read paths from {source}: {exc.strerror or exc}"
+                raise UsageError(msg) from None
+            except UnicodeDecodeError as exc:
+                msg = (
+                    f"cannot read paths from {source}: the file could not be decoded as "
+                    f"UTF-8 (byte {exc.start})"
+                )
                 raise UsageError(msg) from None
         paths.extend(line.strip() for line in text.splitlines() if line.strip())
     return paths
@@ -83,13 +93,19 @@ def _dry_run(args: argparse.Namespace, paths: list[str], targets: list[str]) -> 
     }
 
 
+def aio_session(args: argparse.Namespace) -> Any:
+    """The aiobotocore session for ``--profile``: its settings (``output``) and its clients."""
+    from aiobotocore.session import AioSession
+
+    return open_session(args, AioSession)
+
+
 def client_options(args: argparse.Namespace, session: Any = None) -> dict[str, Any]:
     """The library's client options for the AWS CLI's global options (cfinv does the retrying)."""
     from aiobotocore.config import AioConfig
-    from aiobotocore.session import AioSession
 
     if session is None:
-        session = open_session(args, AioSession)
+        session = aio_session(args)
     settings = client_settings(args, session, AioConfig)
     return {"session": session, **settings}
 
@@ -223,11 +239,11 @@ def _wait_for(args: argparse.Namespace, targets: list[str]) -> list[BaseExceptio
     (target,) = targets
     tenant = bool(args.distribution_tenant_id)
 
-    async def wait() -> tuple[Invalidation, ...]:
+    async def wait(session: Any) -> tuple[Invalidation, ...]:
         stop = asyncio.Event()
         with _stop_on_signals(stop) as received, make_progress(args.progress) as progress:
             async with Invalidator(
-                target, tenant=tenant, on_event=progress, **client_options(args)
+                target, tenant=tenant, on_event=progress, **client_options(args, session)
             ) as inv:
                 waiting = asyncio.ensure_future(
                     inv.wait(args.wait_for, timeout=args.timeout, raise_on_timeout=False)
@@ -242,9 +258,10 @@ def _wait_for(args: argparse.Namespace, targets: list[str]) -> list[BaseExceptio
                     raise Interrupted(received[0])
                 return waiting.result()
 
-    invalidations = asyncio.run(wait())
+    session = aio_session(args)
+    invalidations = asyncio.run(wait(session))
     done = all(i.is_completed for i in invalidations)
-    make_printer(args).response(
+    make_printer(args, session).response(
         "Wait",
         {
             "DistributionId": target,
@@ -277,7 +294,8 @@ def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
         raise UsageError(msg)
     if args.wait_for:
         return _wait_for(args, distributions + tenants)
-    printer = make_printer(args)
+    session = aio_session(args)
+    printer = make_printer(args, session)  # the profile's `output` counts, as elsewhere
     try:
         paths = read_paths(args)
         if not paths:
@@ -292,6 +310,7 @@ def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
                 paths,
                 distributions=distributions,
                 tenants=tenants,
+                session=session,
                 deploy_id=args.resolved_deploy_id,
             )
         )

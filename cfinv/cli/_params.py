@@ -9,12 +9,15 @@ says the member is a list.  Values are coerced to the model's types.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from cfinv.cli._errors import UsageError
 
 __all__ = ["load_value", "parse_shorthand", "parse_structure", "skeleton"]
+
+_UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 
 # The shape of an InvalidationBatch, enough to type shorthand values.
 # (member -> "string" | "integer" | a nested dict | [element shape])
@@ -34,6 +37,12 @@ def load_value(value: str, option: str) -> str:
             except OSError as exc:
                 msg = f"Error parsing parameter '{option}': Unable to load paramfile {value}: {exc}"
                 raise UsageError(msg) from None
+            except UnicodeDecodeError as exc:
+                msg = (
+                    f"Error parsing parameter '{option}': Unable to load paramfile {value}: "
+                    f"the file could not be decoded as UTF-8 (byte {exc.start})"
+                )
+                raise UsageError(msg) from None
     return value
 
 
@@ -43,10 +52,12 @@ class _Shorthand:
         self.pos = 0
         self.option = option
 
-    def fail(self, what: str) -> UsageError:
+    def fail(self, what: str, *, after: str = "") -> UsageError:
         pointer = " " * self.pos + "^"
+        tail = f"\n{after}" if after else ""
         return UsageError(
-            f"Error parsing parameter '{self.option}': {what}\n{self.text}\n{pointer}"
+            f"Error parsing parameter '{self.option}': {what} for input:\n"
+            f"{self.text}\n{pointer}{tail}"
         )
 
     def peek(self) -> str:
@@ -60,11 +71,18 @@ class _Shorthand:
         result: dict[str, Any] = {}
         while True:
             self.skip_spaces()
+            start = self.pos
             key = self.key()
             member = shape.get(key) if isinstance(shape, dict) else None
             if isinstance(shape, dict) and member is None:
                 valid = ", ".join(shape)
                 raise self.fail(f"Unknown key {key!r}, valid keys are: {valid}")
+            if key in result:
+                self.pos = start
+                raise self.fail(
+                    f'Second instance of key "{key}" encountered',
+                    after='This is often because there is a preceding "," instead of a space.',
+                )
             result[key] = self.value(member, closing)
             self.skip_spaces()
             if self.peek() == ",":
@@ -122,24 +140,41 @@ class _Shorthand:
 
     def _next_is_key(self) -> bool:
         rest = self.text[self.pos + 1 :]
-        head = rest.split(",", 1)[0]
+        head = _UNESCAPED_COMMA.split(rest, maxsplit=1)[0]
         return "=" in head and not head.lstrip().startswith(("'", '"'))
 
     def scalar(self, closing: str) -> str:
+        r"""
+        One value: quoted (``\'`` or ``\"`` and ``\\`` escape inside), or bare.
+
+        A bare value runs to the next ``,`` (or ``closing``); ``\,`` is a comma
+        inside it, as in the AWS CLI.
+        """
         self.skip_spaces()
         quote = self.peek()
         if quote in {"'", '"'}:
-            end = self.text.find(quote, self.pos + 1)
-            if end == -1:
-                raise self.fail(f"Unterminated quote {quote}")
-            value = self.text[self.pos + 1 : end]
-            self.pos = end + 1
-            return value
-        start = self.pos
+            chars: list[str] = []
+            self.pos += 1
+            while True:
+                char = self.peek()
+                if not char:
+                    raise self.fail(f"Unterminated quote {quote}")
+                self.pos += 1
+                if char == "\\" and self.peek() in {quote, "\\"}:
+                    chars.append(self.peek())
+                    self.pos += 1
+                elif char == quote:
+                    return "".join(chars)
+                else:
+                    chars.append(char)
+        chars = []
         stops = "," + (closing or "")
         while self.peek() and self.peek() not in stops:
+            if self.peek() == "\\" and self.text[self.pos + 1 : self.pos + 2] == ",":
+                self.pos += 1  # an escaped comma belongs to the value
+            chars.append(self.peek())
             self.pos += 1
-        return self.text[start : self.pos].strip()
+        return "".join(chars).strip()
 
     def expect(self, char: str) -> None:
         self.skip_spaces()
@@ -191,14 +226,22 @@ def parse_structure(value: str, shape: dict[str, Any], option: str) -> dict[str,
     return parse_shorthand(value, shape, option)
 
 
-def skeleton(shape: Any) -> Any:
-    """The AWS CLI's ``--generate-cli-skeleton`` placeholder for a shape."""
+def skeleton(shape: Any, *, sample: bool = False, name: str = "") -> Any:
+    """
+    The AWS CLI's ``--generate-cli-skeleton`` placeholder for a shape.
+
+    Inputs get empty values; a ``sample`` answer (``output``) gets values of
+    the right type, as the AWS CLI prints them: a string is its member's name
+    (``"string"`` in a list), a timestamp is the epoch.
+    """
     if isinstance(shape, dict):
-        return {key: skeleton(member) for key, member in shape.items()}
+        return {key: skeleton(member, sample=sample, name=key) for key, member in shape.items()}
     if isinstance(shape, list):
-        return [skeleton(shape[0])]
+        return [skeleton(shape[0], sample=sample, name="string")]
     if shape == "integer":
         return 0
     if shape == "boolean":
         return True
-    return ""
+    if not sample:
+        return ""
+    return "1970-01-01T00:00:00" if shape == "timestamp" else name

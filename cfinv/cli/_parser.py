@@ -23,7 +23,9 @@ DESCRIPTION = """\
 Fast, cheap and safe CloudFront invalidations.
 
 AWS CLI compatible:   create-invalidation, get-invalidation, list-invalidations,
-                      wait invalidation-completed  (same options, same output)
+                      their -for-distribution-tenant forms, and
+                      wait invalidation[-for-distribution-tenant]-completed
+                      (same options, same output)
 The full pipeline:    invalidate   normalise, dedupe, cover, chunk, schedule, retry, wait
 Try it locally:       demo         a whole deploy against the built-in emulator
                       serve        run the CloudFront emulator for other tools
@@ -171,6 +173,17 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _list_options(parser: argparse.ArgumentParser) -> None:
+    """The AWS CLI's pagination options of a list command."""
+    parser.add_argument("--max-items", type=int, metavar="N", help="stop after N invalidations")
+    parser.add_argument(
+        "--starting-token", metavar="TOKEN", help="continue from a NextToken printed before"
+    )
+    parser.add_argument("--page-size", type=int, metavar="N", help="invalidations per API call")
+    parser.add_argument("--marker", help=argparse.SUPPRESS)
+    _input_options(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole ``cfinv`` command line."""
     parser = _Parser(
@@ -219,13 +232,36 @@ def build_parser() -> argparse.ArgumentParser:
         "list invalidations, newest first (as `aws cloudfront list-invalidations`)",
     )
     listing.add_argument("--distribution-id", metavar="ID", help="the distribution (required)")
-    listing.add_argument("--max-items", type=int, metavar="N", help="stop after N invalidations")
-    listing.add_argument(
-        "--starting-token", metavar="TOKEN", help="continue from a NextToken printed before"
+    _list_options(listing)
+
+    create_tenant = command(
+        "create-invalidation-for-distribution-tenant",
+        "create one invalidation for a distribution tenant, sent as given",
     )
-    listing.add_argument("--page-size", type=int, metavar="N", help="invalidations per API call")
-    listing.add_argument("--marker", help=argparse.SUPPRESS)
-    _input_options(listing)
+    create_tenant.add_argument("--id", metavar="ID", help="the distribution tenant (required)")
+    create_tenant.add_argument(
+        "--invalidation-batch",
+        metavar="SHORTHAND|JSON|file://PATH",
+        help="Paths={Quantity=int,Items=[string,...]},CallerReference=string (required)",
+    )
+    _input_options(create_tenant)
+
+    get_tenant = command(
+        "get-invalidation-for-distribution-tenant",
+        "show one invalidation of a distribution tenant",
+    )
+    get_tenant.add_argument(
+        "--distribution-tenant-id", metavar="ID", help="the distribution tenant (required)"
+    )
+    get_tenant.add_argument("--id", metavar="ID", help="the invalidation (required)")
+    _input_options(get_tenant)
+
+    list_tenant = command(
+        "list-invalidations-for-distribution-tenant",
+        "list a distribution tenant's invalidations, newest first",
+    )
+    list_tenant.add_argument("--id", metavar="ID", help="the distribution tenant (required)")
+    _list_options(list_tenant)
 
     wait = command("wait", "wait until an invalidation is Completed (as `aws cloudfront wait`)")
     waiters = wait.add_subparsers(dest="waiter", metavar="WAITER", parser_class=_Parser)
@@ -236,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         waiter = waiters.add_parser(name, help=f"poll until the invalidation is Completed ({name})")
         _globals(waiter, suppress=True)
-        waiter.add_argument(id_option, dest="distribution_id", metavar="ID", help="(required)")
+        waiter.add_argument(id_option, metavar="ID", help="(required)")
         waiter.add_argument("--id", metavar="ID", help="the invalidation (required)")
         waiter.add_argument(
             "--delay", type=float, default=20.0, help="seconds between polls (AWS's waiter: 20)"

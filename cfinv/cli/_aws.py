@@ -15,12 +15,13 @@ import logging
 import random
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
 from cfinv.cli._errors import UsageError
 from cfinv.cli._output import OUTPUT_FORMATS, Printer, format_yaml, write_json
+from cfinv.cli._pager import paged_stdout
 from cfinv.cli._params import INVALIDATION_BATCH, load_value, parse_structure, skeleton
 
 if TYPE_CHECKING:
@@ -184,8 +185,10 @@ def output_format(args: argparse.Namespace, session: Any = None) -> str:
     return "json"
 
 
-def make_printer(args: argparse.Namespace, session: Any = None) -> Printer:
-    """The printer for ``--output``, ``--query`` and ``--color``."""
+def make_printer(
+    args: argparse.Namespace, session: Any = None, stream: IO[str] | None = None
+) -> Printer:
+    """The printer for ``--output``, ``--query`` and ``--color``, printing to ``stream``."""
     query = None
     if args.query is not None:
         import jmespath
@@ -196,7 +199,8 @@ def make_printer(args: argparse.Namespace, session: Any = None) -> Printer:
         except JMESPathError as exc:
             msg = f"Bad value for --query {args.query}: {exc}"
             raise UsageError(msg) from None
-    return Printer(output_format(args, session), query, args.color)
+    terminal = sys.stdout.isatty() if stream is not None else None
+    return Printer(output_format(args, session), query, args.color, stream, terminal=terminal)
 
 
 def open_session(args: argparse.Namespace, factory: Callable[..., Any]) -> Any:
@@ -416,16 +420,19 @@ def run_aws_command(args: argparse.Namespace) -> None:
         return
     params = _params(args, command)
     session = _session(args)
-    printer = make_printer(args, session)
+    make_printer(args, session)  # a bad --query or output type is refused before any call
     client = _client(args, session)
     try:
-        if command.kind == "list":
-            _list(args, client, command, params, printer)
-        elif command.kind == "wait":
+        if command.kind == "wait":
             _wait(args, client, params)
-        else:
-            call = getattr(client, command.method)
-            printer.response(command.operation, call(**params))
+            return
+        with paged_stdout(args, session) as stream:
+            printer = make_printer(args, session, stream)
+            if command.kind == "list":
+                _list(args, client, command, params, printer)
+            else:
+                call = getattr(client, command.method)
+                printer.response(command.operation, call(**params))
     finally:
         client.close()
 

@@ -353,13 +353,26 @@ class Printer:
         query: A compiled JMESPath expression, or None.
         color: ``on``, ``off`` or ``auto`` (colour only matters for tables).
         stream: Where to print (stdout by default).
+        terminal: Whether the output ends on a terminal (colour with ``auto``);
+            by default, whether ``stream`` is one.  A pager's input is not a
+            terminal, but what it shows is.
     """
 
-    def __init__(self, output: str, query: Any, color: str, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        output: str,
+        query: Any,
+        color: str,
+        stream: IO[str] | None = None,
+        *,
+        terminal: bool | None = None,
+    ) -> None:
         self.output = output
         self.query = query
         self.stream = stream or sys.stdout
-        tty = self.stream.isatty() if hasattr(self.stream, "isatty") else False
+        tty = terminal
+        if tty is None:
+            tty = self.stream.isatty() if hasattr(self.stream, "isatty") else False
         self.color = color == "on" or (color == "auto" and tty and "NO_COLOR" not in os.environ)
 
     def _search(self, data: Any) -> Any:

@@ -134,7 +134,7 @@ def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         "--no-cli-pager",
         action="store_true",
         default=default(False),
-        help="accepted for compatibility; cfinv never pages its output",
+        help="do not page output on a terminal (default pager: AWS_PAGER, cli_pager, PAGER, less)",
     )
     prompt = group.add_mutually_exclusive_group()
     prompt.add_argument(

@@ -6,7 +6,9 @@ import datetime as dt
 import http.server
 import ipaddress
 import ssl
+import sys
 import threading
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -79,3 +81,76 @@ def untrusted_tls_server(directory: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+class Terminal:
+    """
+    `cfinv argv` on a pseudo-terminal, its screen kept by a VT100 emulator (pyte).
+
+    Full-screen programs (prompt_toolkit, less) redraw only what changed, so
+    tests read the screen as a user sees it, not the raw byte stream.  Cursor
+    position requests are answered as a terminal would.
+    """
+
+    def __init__(
+        self, argv: list[str], env: dict[str, str], *, rows: int = 24, columns: int = 100
+    ) -> None:
+        import pexpect
+        import pyte
+
+        self.screen = pyte.Screen(columns, rows)
+        self._stream = pyte.Stream(self.screen)
+        self.child = pexpect.spawn(
+            sys.executable,
+            ["-m", "cfinv", *argv],
+            env=env,
+            encoding="utf-8",
+            timeout=60,
+            dimensions=(rows, columns),
+        )
+        self.transcript: list[str] = []
+
+    @property
+    def display(self) -> str:
+        """The screen's text, trailing spaces removed."""
+        return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def _pump(self, timeout: float) -> bool:
+        """Feed what the program printed to the screen; False once it has exited."""
+        import pexpect
+
+        try:
+            data = self.child.read_nonblocking(65536, timeout=timeout)
+        except pexpect.TIMEOUT:
+            return True
+        except pexpect.EOF:
+            return False
+        if "\x1b[6n" in data:  # where is the cursor?
+            cursor = self.screen.cursor
+            self.child.send(f"\x1b[{cursor.y + 1};{cursor.x + 1}R")
+            data = data.replace("\x1b[6n", "")
+        self.transcript.append(data)
+        self._stream.feed(data)
+        return True
+
+    def wait_for(self, text: str, *, timeout: float = 60) -> None:
+        """Until ``text`` is on the screen (a generous bound: it is not a timing test)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.display:
+            alive = self._pump(0.1)
+            if not alive or time.monotonic() > deadline:
+                msg = f"{text!r} never appeared on the screen:\n{self.display}"
+                raise AssertionError(msg)
+
+    def type(self, keys: str) -> None:
+        """Type ``keys`` (a carriage return is Enter, a tab is Tab)."""
+        self.child.send(keys)
+
+    def finish(self) -> int:
+        """Wait for the program to end; its exit status (128 + n if killed by signal n)."""
+        while self._pump(0.2):
+            pass
+        self.child.close()
+        if self.child.exitstatus is None:
+            return 128 + int(self.child.signalstatus or 0)
+        return int(self.child.exitstatus)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -142,20 +143,19 @@ def test_inconsistent_quantity_is_sent_as_given(
 
 def test_paths_and_invalidation_batch_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
     """Both at once is a usage error (252), said before anything is sent."""
-    with pytest.raises(SystemExit) as info:
-        main(
-            [
-                "create-invalidation",
-                "--distribution-id",
-                "E1",
-                "--paths",
-                "/a",
-                "--invalidation-batch",
-                "Paths={Quantity=1,Items=[/a]},CallerReference=r",
-            ]
-        )
-    assert info.value.code == 252
-    assert "not allowed with argument" in capsys.readouterr().err
+    code, out, err = run(
+        capsys,
+        "create-invalidation",
+        "--distribution-id",
+        "E1",
+        "--paths",
+        "/a",
+        "--invalidation-batch",
+        "Paths={Quantity=1,Items=[/a]},CallerReference=r",
+    )
+    assert (code, out) == (252, "")
+    assert err.startswith("usage: cfinv create-invalidation")
+    assert "not allowed with argument" in err
 
 
 def test_missing_distribution_id_is_a_usage_error(
@@ -433,23 +433,6 @@ def test_auto_prompt_needs_a_terminal(
     code, _, err = run(capsys, "get-invalidation", "--cli-auto-prompt")
     assert code == 252
     assert "needs a terminal" in err
-
-
-def test_auto_prompt_asks_for_missing_values(
-    capsys: pytest.CaptureFixture[str], emu: CloudFrontEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a terminal, missing required values are asked for."""
-    dist = emu.create_distribution()
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    monkeypatch.setattr(sys, "stdin", Terminal(f"{dist}\n/p1 /p2\n"))
-    code, out, err = run(capsys, "create-invalidation", "--cli-auto-prompt", emu=emu)
-    assert code == 0
-    assert "DistributionId: " in err
-    assert json.loads(out)["Invalidation"]["InvalidationBatch"]["Paths"]["Items"] == ["/p1", "/p2"]
 
 
 def test_accepted_compatibility_options(
@@ -772,6 +755,92 @@ def test_serve_runs_the_emulator() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.mark.parametrize("command", ["invalidate", "create-invalidation", "list-invalidations"])
+def test_help_shows_the_command_first(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """--help: usage, what it does and examples, its own options, then the AWS global ones."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: cfinv {command} --distribution-id ID")
+    examples = out.index("examples:\n  cfinv ")
+    own = out.index("\n  --distribution-id ID ")
+    shared = out.index("global options (as in the AWS CLI):")
+    assert examples < own < shared < out.index("--endpoint-url URL")
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_serve_help_shows_defaults() -> None:
+    """`cfinv serve --help`: grouped options, each with its default; examples."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cfinv", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    out = result.stdout
+    assert out.startswith("usage: cfinv serve [options]")
+    for expected in (
+        "CloudFront's behaviour and limits:",
+        "port to listen on; 0 picks a free one (default: 5000)",
+        "(default: 3000)",
+        "--debug",
+        "examples:",
+    ):
+        assert expected in out
+
+
+def test_serve_debug_logs_each_request() -> None:
+    """`cfinv serve --debug` logs one line per request; the banner hides a secret key given."""
+    import botocore.session
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cfinv",
+            "serve",
+            "--port",
+            "0",
+            "--debug",
+            "--distribution",
+            "EDEBUG",
+            "--secret-key",
+            "s3cr3t-value",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split("listening on ")[1].strip()
+        banner = [process.stdout.readline() for _ in range(2)]
+        assert "s3cr3t-value" not in "".join(banner)
+        client: Any = botocore.session.get_session().create_client(
+            "cloudfront",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="s3cr3t-value",
+        )
+        client.list_invalidations(DistributionId="EDEBUG")
+        with pytest.raises(client.exceptions.NoSuchDistribution):
+            client.get_invalidation(DistributionId="ENOPE", Id="I1")
+        client.close()
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert "cfinv.testing ListInvalidations EDEBUG -> 200" in err
+    assert "cfinv.testing GetInvalidation ENOPE -> 404 NoSuchDistribution" in err
+    assert "s3cr3t-value" not in err
 
 
 # --- shorthand, as a property ------------------------------------------------------------------

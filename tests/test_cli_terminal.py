@@ -14,16 +14,17 @@ import shutil
 import sys
 from typing import TYPE_CHECKING
 
+import pexpect
 import pytest
 
 from cfinv import Runtime
 from cfinv.testing import CloudFrontEmulator
+from tests.cli_support import Terminal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-pexpect = pytest.importorskip("pexpect", reason="pexpect drives the pseudo-terminal")
 
 _FAKE_PAGER = """\
 #!{python}
@@ -63,7 +64,7 @@ def pagers(tmp_path: Path) -> Path:
 
 def _terminal(
     argv: list[str], env: dict[str, str], *, dimensions: tuple[int, int] = (24, 100)
-) -> pexpect.spawn:
+) -> pexpect.spawn[str]:
     """`cfinv argv` with a pty as its terminal."""
     return pexpect.spawn(
         sys.executable,
@@ -84,7 +85,7 @@ def _env(emu: CloudFrontEmulator, pagers: Path | None = None, **extra: str) -> d
     return env
 
 
-def _output(child: pexpect.spawn) -> str:
+def _output(child: pexpect.spawn[str]) -> str:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
@@ -218,3 +219,103 @@ def test_the_real_less_pages_long_output(emu: CloudFrontEmulator) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+# --- the auto-prompt ------------------------------------------------------------------------
+
+
+def _prompt_env(emu: CloudFrontEmulator, **extra: str) -> dict[str, str]:
+    return _env(emu, None, AWS_PAGER="", AWS_ENDPOINT_URL=emu.endpoint_url, **extra)
+
+
+def test_auto_prompt_completes_options_with_their_help(emu: CloudFrontEmulator, dist: str) -> None:
+    """--cli-auto-prompt: the command line to edit; options complete, with help; Enter runs it."""
+    made = emu.invalidations(dist)[0]
+    terminal = Terminal(["get-invalidation", "--cli-auto-prompt"], _prompt_env(emu))
+    terminal.wait_for("> cfinv get-invalidation")
+    terminal.wait_for("get-invalidation: show one invalidation")  # the help bar
+    terminal.type("--dist")
+    terminal.wait_for("--distribution-id  the distribution (required)")  # the completion menu
+    terminal.type("\t")
+    terminal.wait_for("> cfinv get-invalidation --distribution-id")
+    terminal.type(f" {dist} --")
+    terminal.wait_for("--id")  # options not given yet are offered
+    assert "--distribution-id  the" not in terminal.display  # ...and given ones are not
+    terminal.type(f"id {made.id}")
+    terminal.wait_for("--id: the invalidation (required)")  # the bar explains the option
+    terminal.type("\r")
+    assert terminal.finish() == 0
+    assert f'"Id": "{made.id}"' in terminal.display
+
+
+def test_auto_prompt_completes_commands(emu: CloudFrontEmulator, dist: str) -> None:
+    """No command yet: the commands are offered with what they do."""
+    terminal = Terminal(["--cli-auto-prompt"], _prompt_env(emu))
+    terminal.wait_for("> cfinv")
+    terminal.type("list-inv")
+    terminal.wait_for("list-invalidations-for-distribution-tenant")
+    terminal.wait_for("list invalidations, newest first")
+    terminal.type(f"alidations --distribution-id {dist} --output text\r")
+    assert terminal.finish() == 0
+    assert f"{emu.invalidations(dist)[0].id}  InProgress" in terminal.display
+
+
+@pytest.mark.parametrize("where", ["environment", "profile"])
+def test_on_partial_prompts_only_for_an_incomplete_command(
+    emu: CloudFrontEmulator, dist: str, tmp_path: Path, where: str
+) -> None:
+    """on-partial (AWS_CLI_AUTO_PROMPT or cli_auto_prompt): a complete command just runs."""
+    made = emu.invalidations(dist)[0]
+    if where == "environment":
+        env = _prompt_env(emu, AWS_CLI_AUTO_PROMPT="on-partial")
+        profile: list[str] = []
+    else:
+        config = tmp_path / "config"
+        config.write_text(
+            "[profile prompted]\ncli_auto_prompt = on-partial\n"
+            "aws_access_key_id = testing\naws_secret_access_key = testing\n"
+        )
+        env = _prompt_env(emu, AWS_CONFIG_FILE=str(config))
+        profile = ["--profile", "prompted"]
+    complete = Terminal(
+        ["get-invalidation", "--distribution-id", dist, "--id", made.id, *profile], env
+    )
+    assert complete.finish() == 0
+    assert "> cfinv" not in complete.display
+    assert f'"Id": "{made.id}"' in complete.display
+
+    incomplete = Terminal(["get-invalidation", "--distribution-id", dist, *profile], env)
+    incomplete.wait_for(f"> cfinv get-invalidation --distribution-id {dist}")
+    incomplete.type(f"--id {made.id}\r")
+    assert incomplete.finish() == 0
+    assert f'"Id": "{made.id}"' in incomplete.display
+
+
+def test_no_cli_auto_prompt_wins(emu: CloudFrontEmulator, dist: str) -> None:
+    """--no-cli-auto-prompt over AWS_CLI_AUTO_PROMPT=on: the usage error, no prompt."""
+    terminal = Terminal(
+        ["get-invalidation", "--distribution-id", dist, "--no-cli-auto-prompt"],
+        _prompt_env(emu, AWS_CLI_AUTO_PROMPT="on"),
+    )
+    assert terminal.finish() == 252
+    assert "cfinv: error: the following arguments are required: --id" in terminal.display
+
+
+def test_cancelling_the_prompt_runs_nothing(emu: CloudFrontEmulator, dist: str) -> None:
+    """Ctrl-C at the prompt: exit 130, nothing sent."""
+    before = len(emu.invalidations(dist))
+    terminal = Terminal(
+        ["create-invalidation", "--distribution-id", dist, "--paths", "/x"],
+        _prompt_env(emu, AWS_CLI_AUTO_PROMPT="on"),
+    )
+    terminal.wait_for("> cfinv create-invalidation --distribution-id")
+    terminal.type("\x03")
+    assert terminal.finish() == 130
+    assert len(emu.invalidations(dist)) == before
+
+
+def test_a_bad_auto_prompt_setting_is_named(emu: CloudFrontEmulator) -> None:
+    """AWS_CLI_AUTO_PROMPT=sometimes: a configuration error that names the value."""
+    terminal = Terminal(["--version"], _prompt_env(emu, AWS_CLI_AUTO_PROMPT="sometimes"))
+    assert terminal.finish() == 253
+    assert "Bad value for AWS_CLI_AUTO_PROMPT: 'sometimes'" in terminal.display

@@ -18,7 +18,7 @@ import threading
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from cfinv.cli._errors import USAGE_HINT, Interrupted, UsageError, exit_code
+from cfinv.cli._errors import CommandLineError, Interrupted, UsageError, exit_code
 from cfinv.cli._parser import build_parser
 
 if TYPE_CHECKING:
@@ -85,12 +85,6 @@ def _fail(message: str, kind: str, args: argparse.Namespace | None) -> int:
 
         sys.stderr.write(redact(traceback.format_exc()))
     return exit_code(kind)
-
-
-def _usage_error(message: str) -> int:
-    """An incomplete command line: the usage hint and ``cfinv: error:``, as the AWS CLI."""
-    sys.stderr.write(f"{USAGE_HINT}cfinv: error: {message}\n")
-    return exit_code("usage", parse_error=True)
 
 
 def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: C901, PLR0911 - one return per error family
@@ -241,15 +235,56 @@ def _main(argv: list[str]) -> int:
     index = _first_command(argv)
     if index is not None and argv[index] == "cloudfront":
         del argv[index]  # `cfinv cloudfront create-invalidation ...`, as typed for `aws`
-        index = _first_command(argv)
+    from cfinv.cli._prompt import prompt_mode
+
+    try:
+        mode = prompt_mode(argv)
+    except UsageError as exc:
+        return _fail(str(exc), exc.code, None)
     parser = build_parser()
+    if mode == "on":
+        return _prompted(argv, parser)
+    try:
+        return _parse_and_run(parser, argv)
+    except CommandLineError as incomplete:
+        if mode == "on-partial":
+            return _prompted(argv, parser)  # incomplete: complete it on the terminal
+        return incomplete.report()
+
+
+def _prompted(argv: list[str], parser: argparse.ArgumentParser) -> int:
+    """The auto-prompt: the user edits the command line, then it runs."""
+    from cfinv.cli._prompt import ask_command_line
+
+    try:
+        argv = ask_command_line(argv, parser)
+    except KeyboardInterrupt:
+        return exit_code("interrupted")
+    except CommandLineError as wrong:
+        return wrong.report()
+    except UsageError as exc:
+        return _fail(str(exc), exc.code, None)
+    try:
+        return _parse_and_run(parser, argv)
+    except CommandLineError as wrong:
+        return wrong.report()
+
+
+def _parse_and_run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    """
+    Parse and run the command line.
+
+    Raises:
+        CommandLineError: It is incomplete or wrong (not reported yet).
+    """
     args = parser.parse_args(argv)
     args.argv = argv  # as typed: `invalidate` prints the command that resumes it
     if args.version:
         sys.stdout.write(version_string() + "\n")
         return 0
     if not args.command:
-        return _usage_error("the following arguments are required: command")
+        msg = "the following arguments are required: command"
+        raise CommandLineError(msg)
     if not args.debug:
         return _run_guarded(args)
     from cfinv.cli._debug import debug_logging
@@ -266,10 +301,8 @@ def _run_guarded(args: argparse.Namespace) -> int:
         sys.stderr.write("\n")
         return exit_code("interrupted")
     except Exception as exc:
-        if isinstance(exc, Interrupted):
+        if isinstance(exc, (Interrupted, CommandLineError)):
             raise
-        if isinstance(exc, UsageError) and exc.command_line:
-            return _usage_error(str(exc))
         known = _classify(exc)
         if known is None:
             raise

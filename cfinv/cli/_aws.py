@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from cfinv.cli._errors import UsageError
+from cfinv.cli._errors import CommandLineError, UsageError
 from cfinv.cli._output import OUTPUT_FORMATS, Printer, format_yaml, write_json
 from cfinv.cli._pager import paged_stdout
 from cfinv.cli._params import INVALIDATION_BATCH, load_value, parse_structure, skeleton
@@ -166,8 +166,15 @@ def command_of(args: argparse.Namespace) -> AwsCommand:
     return COMMANDS[args.command]
 
 
-def output_format(args: argparse.Namespace, session: Any = None) -> str:
-    """``--output``, else AWS_DEFAULT_OUTPUT, else the profile's ``output``, else json."""
+def chosen_output(args: argparse.Namespace, session: Any = None) -> str | None:
+    """
+    The output format the user chose, or None.
+
+    ``--output``, else ``AWS_DEFAULT_OUTPUT``, else the profile's ``output``.
+
+    Raises:
+        UsageError: The environment or the profile names an unknown format.
+    """
     import os
 
     if args.output:
@@ -178,11 +185,16 @@ def output_format(args: argparse.Namespace, session: Any = None) -> str:
             chosen = session.get_scoped_config().get("output")
         except Exception:  # noqa: BLE001 - a broken profile is reported when the client is made
             chosen = None
-    if chosen:
-        if chosen not in OUTPUT_FORMATS:
-            raise UsageError(f"Unknown output type: {chosen}", code="other")
-        return str(chosen)
-    return "json"
+    if not chosen:
+        return None
+    if chosen not in OUTPUT_FORMATS:
+        raise UsageError(f"Unknown output type: {chosen}", code="other")
+    return str(chosen)
+
+
+def output_format(args: argparse.Namespace, session: Any = None) -> str:
+    """The output format: the one chosen (`chosen_output`), else json."""
+    return chosen_output(args, session) or "json"
 
 
 def make_printer(
@@ -327,29 +339,6 @@ def _input_file(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-def _prompt(args: argparse.Namespace, params: dict[str, Any], wanted: dict[str, str]) -> None:
-    """--cli-auto-prompt: ask on the terminal for required values still missing."""
-    if not getattr(args, "cli_auto_prompt", False):
-        return
-    missing = [name for name in wanted if name not in params]
-    if not missing:
-        return
-    if not sys.stdin.isatty():
-        msg = "--cli-auto-prompt needs a terminal to prompt on; give the options instead"
-        raise UsageError(msg)
-    for name in missing:
-        # Prompts go to stderr, so stdout keeps only the command's output.
-        sys.stderr.write(f"{wanted[name]}: ")
-        sys.stderr.flush()
-        answer = sys.stdin.readline().strip()
-        if not answer:
-            continue
-        if name == "InvalidationBatch":
-            params[name] = _paths_batch(answer.split())
-        else:
-            params[name] = answer
-
-
 def _paths_batch(paths: list[str]) -> dict[str, Any]:
     # The AWS CLI's --paths: a reference of the epoch and a random number.
     reference = f"cli-{int(time.time())}-{random.randint(1, 1000000)}"  # noqa: S311 - as the AWS CLI
@@ -360,7 +349,7 @@ def _require(params: dict[str, Any], options: dict[str, str]) -> None:
     missing = [option for name, option in options.items() if name not in params]
     if missing:
         msg = f"the following arguments are required: {', '.join(missing)}"
-        raise UsageError(msg, command_line=True)
+        raise CommandLineError(msg)
 
 
 def _skeleton(args: argparse.Namespace, command: AwsCommand) -> bool:
@@ -396,11 +385,6 @@ def _params(args: argparse.Namespace, command: AwsCommand) -> dict[str, Any]:
             )
         elif takes_paths and args.paths:
             params["InvalidationBatch"] = _paths_batch(args.paths)
-    wanted = {
-        name: "Paths (space-separated)" if name == "InvalidationBatch" else name
-        for name in command.required
-    }
-    _prompt(args, params, wanted)
     # With --paths offered, a missing batch is botocore's to report, as the AWS CLI does.
     required = [n for n in command.required if not (n == "InvalidationBatch" and takes_paths)]
     _require(params, {name: _option(command, name) for name in required})

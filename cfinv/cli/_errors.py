@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 
-__all__ = ["EXIT", "USAGE_HINT", "Interrupted", "UsageError", "exit_code"]
+__all__ = ["EXIT", "USAGE_HINT", "CommandLineError", "Interrupted", "UsageError", "exit_code"]
 
 #: AWS CLI v2's exit codes (https://docs.aws.amazon.com/cli/latest/userguide/cli-chap-returncodes.html).
 EXIT = {
@@ -44,15 +45,36 @@ class UsageError(Exception):
 
     Attributes:
         code: The exit code's kind (see `EXIT`).
-        command_line: The command line itself is incomplete (a required
-            option, the command): printed after the usage hint, with
-            ``cfinv: error:``, and exit 2 under AWS CLI v1's codes.
     """
 
-    def __init__(self, message: str, *, code: str = "usage", command_line: bool = False) -> None:
+    def __init__(self, message: str, *, code: str = "usage") -> None:
         super().__init__(message)
         self.code = code
-        self.command_line = command_line
+
+
+class CommandLineError(UsageError):
+    """
+    The command line is incomplete or wrong.
+
+    No command, a required option missing, an option the command does not
+    take.  Printed as argparse and the AWS CLI print it: the usage, then
+    ``<prog>: error: <message>``; exit 252, or 2 under AWS CLI v1's codes.
+    With the auto-prompt ``on-partial``, the user is prompted instead.
+
+    Attributes:
+        usage: The usage text printed first.
+        prog: The program (or subcommand) named before ``error:``.
+    """
+
+    def __init__(self, message: str, *, usage: str = USAGE_HINT, prog: str = "cfinv") -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.prog = prog
+
+    def report(self) -> int:
+        """Print it on stderr; the exit code."""
+        sys.stderr.write(f"{self.usage}{self.prog}: error: {self}\n")
+        return exit_code("usage", parse_error=True)
 
 
 class Interrupted(Exception):

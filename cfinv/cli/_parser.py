@@ -8,10 +8,9 @@ and ``cfinv --help`` answer at once.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from cfinv.cli._errors import exit_code
+from cfinv.cli._errors import CommandLineError
 from cfinv.cli._output import OUTPUT_FORMATS
 
 if TYPE_CHECKING:
@@ -33,11 +32,10 @@ Try it locally:       demo         a whole deploy against the built-in emulator
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with the AWS CLI's exit code for a command line it cannot use."""
+    """argparse whose errors are `CommandLineError`: reported by the command (or prompted for)."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(exit_code("usage", parse_error=True), f"{self.prog}: error: {message}\n")
+        raise CommandLineError(message, usage=self.format_usage(), prog=self.prog)
 
 
 def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -142,14 +140,14 @@ def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         dest="cli_auto_prompt",
         action="store_true",
         default=default(False),
-        help="prompt for missing required values on a terminal",
+        help="edit the command line interactively (completion, help) before it runs",
     )
     prompt.add_argument(
         "--no-cli-auto-prompt",
         dest="no_cli_auto_prompt",
         action="store_true",
         default=default(False),
-        help="never prompt (the default)",
+        help="never prompt, whatever AWS_CLI_AUTO_PROMPT or the profile says",
     )
 
 
@@ -173,6 +171,81 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Each command's usage and examples, shown first by --help (the options follow, the
+# command's own first, then the AWS CLI's global ones).  At most 78 columns a line.
+_INDENT = "\n" + " " * len("usage: cfinv ")
+_USAGE = {
+    "create-invalidation": (
+        (
+            "cfinv create-invalidation --distribution-id ID"
+            f"{_INDENT}(--paths PATH ... | --invalidation-batch VALUE) [options]"
+        ),
+        (
+            "  cfinv create-invalidation --distribution-id EDFDVBD6EXAMPLE \\\n"
+            "      --paths /index.html '/img/*'\n"
+            "  cfinv create-invalidation --distribution-id EDFDVBD6EXAMPLE \\\n"
+            "      --invalidation-batch 'Paths={Quantity=1,Items=[/a]},CallerReference=d42'"
+        ),
+    ),
+    "get-invalidation": (
+        "cfinv get-invalidation --distribution-id ID --id ID [options]",
+        "  cfinv get-invalidation --distribution-id EDFDVBD6EXAMPLE --id I2J0I21PCUYOIK",
+    ),
+    "list-invalidations": (
+        "cfinv list-invalidations --distribution-id ID [options]",
+        "  cfinv list-invalidations --distribution-id EDFDVBD6EXAMPLE --max-items 5",
+    ),
+    "create-invalidation-for-distribution-tenant": (
+        (
+            "cfinv create-invalidation-for-distribution-tenant --id TENANT"
+            f"{_INDENT}--invalidation-batch VALUE [options]"
+        ),
+        "",
+    ),
+    "get-invalidation-for-distribution-tenant": (
+        (
+            "cfinv get-invalidation-for-distribution-tenant"
+            f"{_INDENT}--distribution-tenant-id TENANT --id ID [options]"
+        ),
+        "",
+    ),
+    "list-invalidations-for-distribution-tenant": (
+        "cfinv list-invalidations-for-distribution-tenant --id TENANT [options]",
+        "",
+    ),
+    "wait": ("cfinv wait WAITER --distribution-id ID --id ID [options]", ""),
+    "invalidate": (
+        (
+            "cfinv invalidate --distribution-id ID [--distribution-id ID ...]"
+            f"{_INDENT}[options] [PATH ...]"
+        ),
+        (
+            "  cfinv invalidate --distribution-id EDFDVBD6EXAMPLE /index.html '/css/*'\n"
+            "  git diff --name-only HEAD~1 -- public | sed 's|^public||' |\n"
+            "      cfinv invalidate --distribution-id EDFDVBD6EXAMPLE --paths-from -\n"
+            "  cfinv invalidate --distribution-id EDFDVBD6EXAMPLE --dry-run \\\n"
+            "      --paths-from changed.txt\n"
+            "  cfinv invalidate --distribution-tenant-id dt_2wXEXAMPLE --timeout 900 /a"
+        ),
+    ),
+    "demo": ("cfinv demo [options]", "  cfinv demo\n  cfinv demo --speed 10 --progress lines"),
+    "serve": ("cfinv serve [options]", ""),
+}
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps the description's paragraphs; keeps indented lines (examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            if any(line.startswith("  ") for line in paragraph.splitlines()):
+                paragraphs.append(paragraph)
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+
 def _list_options(parser: argparse.ArgumentParser) -> None:
     """The AWS CLI's pagination options of a list command."""
     parser.add_argument("--max-items", type=int, metavar="N", help="stop after N invalidations")
@@ -188,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole ``cfinv`` command line."""
     parser = _Parser(
         prog="cfinv",
+        usage="cfinv [options] <command> [parameters]",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Exit codes follow AWS CLI v2: 252 usage, 253 configuration, 254 service error, "
@@ -197,7 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        usage, examples = _USAGE.get(name, (f"cfinv {name} [options]", ""))
+        description = help_text[:1].upper() + help_text[1:] + "."
+        if examples:
+            description += "\n\nexamples:\n" + examples + "\n"
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            usage=usage,
+            formatter_class=_HelpFormatter,
+        )
         _globals(sub, suppress=True)
         return sub
 
@@ -289,7 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """invalidate, demo and serve: cfinv's own commands."""
     invalidate = command(
-        "invalidate", "the full pipeline: plan, schedule within limits, retry, wait"
+        "invalidate",
+        "the full pipeline: clean up the paths, send them in batches within CloudFront's "
+        "limits, retry, and wait until every invalidation is Completed",
     )
     invalidate.add_argument(
         "--distribution-id",
@@ -363,7 +449,7 @@ def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
         "--progress",
         choices=("auto", "bar", "lines", "json", "none"),
         default="auto",
-        help="progress on stderr: a live bar on a terminal, lines otherwise",
+        help="progress on stderr: a live display on a terminal, lines otherwise (default: auto)",
     )
     invalidate.add_argument(
         "--paths-this-month",

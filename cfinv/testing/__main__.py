@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import random
 import sys
 from typing import TYPE_CHECKING
@@ -31,64 +32,117 @@ def _latency(text: str) -> float | tuple[float, float]:
         raise argparse.ArgumentTypeError(msg) from None
 
 
+_EXAMPLES = """\
+examples:
+  cfinv serve --port 5123 --distribution EDFDVBD6EXAMPLE
+  cfinv serve --latency 30-90 --paths-per-request 1000 --debug
+  aws cloudfront list-invalidations --distribution-id EDFDVBD6EXAMPLE \\
+      --endpoint-url http://127.0.0.1:5123     (credentials: testing / testing)
+"""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Keeps the examples as written; each option's help ends with its default."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return text
+        return super()._fill_text(text, width, indent)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = action.default is not None and action.default not in (False, argparse.SUPPRESS, [])
+        if shown and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 def build_parser(prog: str = "python -m cfinv.testing") -> argparse.ArgumentParser:
     """The emulator's command-line options (shared with ``cfinv serve``)."""
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Run cfinv's CloudFront invalidation emulator on this machine.",
+        usage=f"{prog} [options]",
+        description="Run cfinv's CloudFront invalidation emulator on this machine, for the "
+        "AWS CLI, SDKs in any language and deploy scripts (point --endpoint-url at it).",
+        epilog=_EXAMPLES,
+        formatter_class=_HelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
-    parser.add_argument(
-        "--port", type=int, default=5000, help="port to listen on; 0 picks a free one (%(default)s)"
+    where = parser.add_argument_group("where it listens, what it holds")
+    where.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    where.add_argument(
+        "--port", type=int, default=5000, help="port to listen on; 0 picks a free one"
     )
-    parser.add_argument(
-        "--latency",
-        type=_latency,
-        default=5.0,
-        metavar="SECONDS|MIN-MAX",
-        help="seconds an invalidation stays InProgress, fixed or uniformly random (%(default)s)",
-    )
-    parser.add_argument(
+    where.add_argument(
         "--distribution",
         action="append",
         default=[],
         metavar="ID",
         help="create this distribution at start (repeatable); one is generated if none given",
     )
-    parser.add_argument(
+    where.add_argument(
         "--tenant",
         action="append",
         default=[],
         metavar="ID",
-        help="create this distribution tenant",
+        help="create this distribution tenant (repeatable)",
     )
-    parser.add_argument("--files-limit", type=int, default=3000, help="file paths in progress")
-    parser.add_argument("--wildcards-limit", type=int, default=15, help="wildcards in progress")
-    parser.add_argument("--path-length", type=int, default=4000, help="longest path accepted")
-    parser.add_argument(
+    behaviour = parser.add_argument_group("CloudFront's behaviour and limits")
+    behaviour.add_argument(
+        "--latency",
+        type=_latency,
+        default=5.0,
+        metavar="SECONDS|MIN-MAX",
+        help="seconds an invalidation stays InProgress, fixed or uniformly random",
+    )
+    behaviour.add_argument(
+        "--files-limit", type=int, default=3000, metavar="N", help="file paths in progress"
+    )
+    behaviour.add_argument(
+        "--wildcards-limit", type=int, default=15, metavar="N", help="wildcards in progress"
+    )
+    behaviour.add_argument(
+        "--path-length", type=int, default=4000, metavar="N", help="longest path accepted"
+    )
+    behaviour.add_argument(
         "--paths-per-request",
         type=int,
         default=None,
+        metavar="N",
         help="answer 413 BatchTooLarge above this many paths in one request (default: no cap)",
     )
-    parser.add_argument(
-        "--create-rate", type=float, default=0.5, help="CreateInvalidation calls per second"
+    behaviour.add_argument(
+        "--create-rate",
+        type=float,
+        default=0.5,
+        metavar="PER_SECOND",
+        help="CreateInvalidation calls per second",
     )
-    parser.add_argument("--create-burst", type=int, default=5, help="CreateInvalidation burst")
-    parser.add_argument(
+    behaviour.add_argument(
+        "--create-burst", type=int, default=5, metavar="N", help="CreateInvalidation burst"
+    )
+    behaviour.add_argument(
         "--no-rate-limit", action="store_true", help="never answer Throttling on its own"
     )
-    parser.add_argument(
+    behaviour.add_argument(
         "--conflict-code",
         choices=["observed", "documented"],
         default="observed",
         help="answer to a reused CallerReference: InvalidArgument (observed) or "
         "InvalidationBatchAlreadyExists (documented)",
     )
-    parser.add_argument("--access-key", default="testing", help="accepted access key id")
-    parser.add_argument("--secret-key", default="testing", help="accepted secret access key")
-    parser.add_argument("--no-auth", action="store_true", help="accept unsigned requests")
-    parser.add_argument("--seed", type=int, default=None, help="seed for ids and random latency")
+    access = parser.add_argument_group("credentials")
+    access.add_argument("--access-key", default="testing", help="accepted access key id")
+    access.add_argument(
+        "--secret-key",
+        default="testing",
+        help="accepted secret access key; printed only when it is the default",
+    )
+    access.add_argument("--no-auth", action="store_true", help="accept unsigned requests")
+    other = parser.add_argument_group("other")
+    other.add_argument("--seed", type=int, default=None, help="seed for ids and random latency")
+    other.add_argument(
+        "--debug", action="store_true", help="log each request on stderr: operation, target, answer"
+    )
     return parser
 
 
@@ -132,14 +186,30 @@ async def serve(emulator: CloudFrontEmulator, args: argparse.Namespace) -> None:
             print(f"  distribution {distribution_id}", flush=True)
         for tenant_id in emulator.distribution_tenants:
             print(f"  distribution tenant {tenant_id}", flush=True)
-        auth = "off" if args.no_auth else f"{args.access_key} / {args.secret_key}"
+        if args.no_auth:
+            auth = "off (unsigned requests accepted)"
+        elif args.secret_key == "testing":  # noqa: S105 - the well-known default, not a secret
+            auth = f"access key {args.access_key}, secret key testing"
+        else:
+            auth = f"access key {args.access_key}, the secret key given"  # never printed
         print(f"  credentials: {auth}; press Ctrl-C to stop", flush=True)
         await asyncio.Event().wait()
+
+
+def _log_requests() -> None:
+    """``--debug``: the emulator's line for each request, on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    logger = logging.getLogger("cfinv.testing")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m cfinv.testing") -> int:
     """Entry point: parse options and serve until interrupted."""
     args = build_parser(prog).parse_args(argv)
+    if args.debug:
+        _log_requests()
     try:
         asyncio.run(serve(emulator_from_args(args), args))
     except KeyboardInterrupt:

@@ -7,6 +7,10 @@ invalidation is already in progress on the distribution, as happens in real
 life.  The changed paths are those of a documentation site release: several
 languages, images, duplicates, non-ASCII and spaced file names, and a few
 rebuilt sections sent as wildcards.
+
+The live display goes to stderr; the summary (a table of the batches, the
+paths dropped and billed, the cost, the API calls) to stdout, on a terminal
+or not: the demo is for people.  ``--output`` prints the report instead.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
-import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -70,6 +73,7 @@ async def _run(args: argparse.Namespace) -> int:
     from cfinv import Runtime
     from cfinv.cli._aws import make_printer
     from cfinv.cli._invalidate import run_pipeline
+    from cfinv.cli._summary import print_reports
     from cfinv.testing import CloudFrontEmulator
 
     rng = random.Random(args.seed)  # noqa: S311 - simulated latency
@@ -84,49 +88,35 @@ async def _run(args: argparse.Namespace) -> int:
             distribution, [f"/legacy/page-{n}.html" for n in range(1200)], latency=4.0 / speed
         )
         out.write(
-            f"cfinv demo: CloudFront emulator on {emu.endpoint_url}, distribution {distribution}\n"
-            f"  another team's invalidation {other.id} (1,200 paths) is already in progress\n"
-            f"  deploying {len(paths):,} changed paths "
-            "(duplicates, non-ASCII and spaced names, 4 wildcards)\n\n"
+            f"cfinv demo: the CloudFront emulator on {emu.endpoint_url}\n"
+            f"  distribution {distribution}: another team's invalidation {other.id}\n"
+            "  (1,200 paths) is already in progress\n"
+            f"  deploying {len(paths):,} changed paths: duplicates, non-ASCII and spaced\n"
+            "  names, 4 wildcards\n\n"
         )
         out.flush()
         args.wait, args.timeout, args.endpoint_url = True, None, emu.endpoint_url
         kwargs = emu.client_kwargs()
         session = AioSession()
         session.set_credentials(kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"])
-        started = time.monotonic()
         reports, errors = await run_pipeline(
             args, paths, distributions=[distribution], tenants=[], session=session
         )
-        elapsed = time.monotonic() - started
         if errors:
             for error in errors.values():
                 out.write(f"cfinv demo: {error}\n")
             return 1
         (report,) = reports
         refused = sum(1 for c in emu.calls if c.error_code == "TooManyInvalidationsInProgress")
-    if args.output:
-        make_printer(args).response("Demo", {"Reports": [report.to_dict()]})
-        return 0
-    out = sys.stdout  # the result; progress went to stderr
-    out.write(
-        "\n"
-        f"Done in {elapsed:.1f}s: {len(report.batches)} invalidations, all Completed.\n"
-        f"  {report.input_count:,} paths given -> {report.billable:,} billable "
-        f"({report.duplicates_dropped:,} duplicates and {report.covered_dropped:,} paths under "
-        "a wildcard dropped)\n"
-        f"  cost at $0.005/path beyond the free 1,000: ${report.estimated_cost():.2f} "
-        f"(sending everything would cost ${max(0, report.input_count - 1000) * 0.005:.2f})\n"
-        f"  API calls: {dict(report.api_calls)}; retries: {report.retries}; "
-        f"TooManyInvalidationsInProgress answers: {refused}\n"
+    # The demo is for people: the summary, wherever stdout goes, unless --output asks otherwise.
+    print_reports(
+        args,
+        make_printer(args),
+        [report],
+        command="Demo",
+        human=not args.output,
+        notes=[f"TooManyInvalidationsInProgress answers: {refused}"],
     )
-    for batch in report.batches:
-        inv = batch.invalidation
-        assert inv is not None  # noqa: S101 - the run completed
-        out.write(
-            f"  batch {batch.index}: {inv.id} {inv.status.value}, {batch.paths.quantity:,} paths "
-            f"({batch.paths.wildcards} wildcards)\n"
-        )
     return 0
 
 

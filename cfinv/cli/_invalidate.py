@@ -16,6 +16,7 @@ from cfinv.cli._aws import client_settings, make_printer, open_session
 from cfinv.cli._ci import detect_deploy_id
 from cfinv.cli._errors import Interrupted, UsageError
 from cfinv.cli._progress import make_progress
+from cfinv.cli._summary import print_reports
 from cfinv.errors import InvalidateManyError
 from cfinv.models import format_timestamp
 from cfinv.paths import plan_paths
@@ -316,7 +317,7 @@ def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
         )
     except Interrupted as stopped:
         reports = getattr(args, "reports", [])
-        printer.response("Invalidate", {"Reports": [r.to_dict() for r in reports]})
+        print_reports(args, printer, reports, session=session)
         created = [i.id for r in reports for i in r.invalidations]
         name = signal.Signals(stopped.signal_number).name
         resume = resume_command(args, getattr(args, "resolved_deploy_id", None))
@@ -327,7 +328,7 @@ def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
         )
         stopped.reported = True
         raise
-    printer.response("Invalidate", {"Reports": [r.to_dict() for r in reports]})
+    print_reports(args, printer, reports, session=session)  # a summary on a terminal
     failures = list(errors.values())
     if any(r.timed_out for r in reports):
         timed_out = [r.distribution_id for r in reports if r.timed_out]

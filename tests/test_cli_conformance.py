@@ -132,32 +132,68 @@ def same(aws_driver: Callable[[], Any], emu: CloudFrontEmulator, *args: str) -> 
     return ours.stdout
 
 
+@pytest.fixture(scope="module")
+def tenant(emu: CloudFrontEmulator) -> str:
+    """A distribution tenant with three invalidations."""
+    tenant = emu.create_distribution_tenant()
+    for i in range(3):
+        emu.create_invalidation(
+            tenant, [f"/t-{i}.html", "/menu café.pdf"], caller_reference=f"t-{i}", tenant=True
+        )
+    return tenant
+
+
+# The same commands for a distribution and for a distribution tenant: (command, id option).
+COMMANDS = {
+    "distribution": {
+        "create": ("create-invalidation", "--distribution-id"),
+        "get": ("get-invalidation", "--distribution-id"),
+        "list": ("list-invalidations", "--distribution-id"),
+    },
+    "tenant": {
+        "create": ("create-invalidation-for-distribution-tenant", "--id"),
+        "get": ("get-invalidation-for-distribution-tenant", "--distribution-tenant-id"),
+        "list": ("list-invalidations-for-distribution-tenant", "--id"),
+    },
+}
+KINDS = sorted(COMMANDS)
+
+
+@pytest.fixture
+def target(request: pytest.FixtureRequest, dist: str, tenant: str) -> str:
+    """The distribution or tenant the test's ``kind`` names."""
+    return dist if request.node.callspec.params["kind"] == "distribution" else tenant
+
+
+def _invalidations(emu: CloudFrontEmulator, kind: str, target: str) -> list[str]:
+    found = (
+        emu.invalidations(target) if kind == "distribution" else emu.tenant_invalidations(target)
+    )
+    return [i.id for i in found]
+
+
 # --- create-invalidation ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("output", FORMATS)
 def test_create_invalidation_output(
-    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, output: str
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, target: str, output: str, kind: str
 ) -> None:
     """The same batch twice is the same invalidation: both commands must print it identically."""
     batch = json.dumps(
         {
             "Paths": {"Quantity": 2, "Items": ["/index.html", "/img/*"]},
-            "CallerReference": f"conf-{output}",
+            "CallerReference": f"conf-{kind}-{output}",
         }
     )
+    command, option = COMMANDS[kind]["create"]
     out = same(
-        aws_driver,
-        emu,
-        "create-invalidation",
-        "--distribution-id",
-        dist,
-        "--invalidation-batch",
-        batch,
-        "--output",
-        output,
+        aws_driver, emu, command, option, target, "--invalidation-batch", batch, "--output", output
     )
     assert "/img/*" in out
+    resource = "distribution" if kind == "distribution" else "distribution-tenant"
+    assert f"/{resource}/{target}/invalidation/" in out  # the Location
 
 
 @pytest.mark.parametrize(
@@ -213,23 +249,15 @@ def test_create_invalidation_with_paths(emu: CloudFrontEmulator, dist: str) -> N
 # --- get-invalidation and list-invalidations ----------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("output", FORMATS)
 def test_get_invalidation_output(
-    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, dist: str, output: str
+    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, target: str, output: str, kind: str
 ) -> None:
-    """get-invalidation prints the same in every format."""
-    inv_id = emu.invalidations(dist)[0].id
-    same(
-        aws_driver,
-        emu,
-        "get-invalidation",
-        "--distribution-id",
-        dist,
-        "--id",
-        inv_id,
-        "--output",
-        output,
-    )
+    """get-invalidation (and its tenant form) prints the same in every format."""
+    command, option = COMMANDS[kind]["get"]
+    inv_id = _invalidations(emu, kind, target)[0]
+    same(aws_driver, emu, command, option, target, "--id", inv_id, "--output", output)
 
 
 @pytest.mark.parametrize("output", FORMATS)
@@ -253,6 +281,7 @@ def test_get_invalidation_query(
     )
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("output", FORMATS)
 @pytest.mark.parametrize(
     "pagination",
@@ -265,24 +294,17 @@ def test_get_invalidation_query(
     ],
     ids=["all", "page-size", "max-items", "no-paginate", "no-paginate-max-items"],
 )
-def test_list_invalidations_output(
+def test_list_invalidations_output(  # noqa: PLR0917 - fixtures and parameters
     aws_driver: Callable[[], Any],
     emu: CloudFrontEmulator,
-    dist: str,
+    target: str,
     output: str,
     pagination: tuple[str, ...],
+    kind: str,
 ) -> None:
-    """list-invalidations, auto-paginated or not, prints the same (NextToken included)."""
-    same(
-        aws_driver,
-        emu,
-        "list-invalidations",
-        "--distribution-id",
-        dist,
-        "--output",
-        output,
-        *pagination,
-    )
+    """list-invalidations (and its tenant form), paginated or not, prints the same."""
+    command, option = COMMANDS[kind]["list"]
+    same(aws_driver, emu, command, option, target, "--output", output, *pagination)
 
 
 def test_list_invalidations_starting_token(
@@ -317,83 +339,6 @@ def test_list_invalidations_query(
 
 
 # --- distribution tenants ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tenant(emu: CloudFrontEmulator) -> str:
-    """A distribution tenant with three invalidations."""
-    tenant = emu.create_distribution_tenant()
-    for i in range(3):
-        emu.create_invalidation(
-            tenant, [f"/t-{i}.html", "/menu café.pdf"], caller_reference=f"t-{i}", tenant=True
-        )
-    return tenant
-
-
-@pytest.mark.parametrize("output", FORMATS)
-def test_create_invalidation_for_distribution_tenant(
-    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, tenant: str, output: str
-) -> None:
-    """The tenant create prints the same (the same reference twice is one invalidation)."""
-    batch = f"Paths={{Quantity=2,Items=[/a.html,/b/*]}},CallerReference=tenant-{output}"
-    out = same(
-        aws_driver,
-        emu,
-        "create-invalidation-for-distribution-tenant",
-        "--id",
-        tenant,
-        "--invalidation-batch",
-        batch,
-        "--output",
-        output,
-    )
-    assert "/b/*" in out
-    assert f"distribution-tenant/{tenant}/invalidation/" in out
-
-
-@pytest.mark.parametrize("output", FORMATS)
-def test_get_invalidation_for_distribution_tenant(
-    aws_driver: Callable[[], Any], emu: CloudFrontEmulator, tenant: str, output: str
-) -> None:
-    """The tenant get prints the same in every format."""
-    inv_id = emu.tenant_invalidations(tenant)[0].id
-    same(
-        aws_driver,
-        emu,
-        "get-invalidation-for-distribution-tenant",
-        "--distribution-tenant-id",
-        tenant,
-        "--id",
-        inv_id,
-        "--output",
-        output,
-    )
-
-
-@pytest.mark.parametrize("output", FORMATS)
-@pytest.mark.parametrize(
-    "pagination",
-    [(), ("--max-items", "2", "--page-size", "1"), ("--no-paginate", "--max-items", "1")],
-    ids=["all", "max-items", "no-paginate-max-items"],
-)
-def test_list_invalidations_for_distribution_tenant(
-    aws_driver: Callable[[], Any],
-    emu: CloudFrontEmulator,
-    tenant: str,
-    output: str,
-    pagination: tuple[str, ...],
-) -> None:
-    """The tenant list, paginated or not, prints the same (NextToken included)."""
-    same(
-        aws_driver,
-        emu,
-        "list-invalidations-for-distribution-tenant",
-        "--id",
-        tenant,
-        "--output",
-        output,
-        *pagination,
-    )
 
 
 def test_tenant_commands_need_their_options(

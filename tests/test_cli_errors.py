@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -317,3 +318,187 @@ def test_redact_removes_tokens_however_botocore_quotes_them(token: str) -> None:
     )
     assert redact(signed).endswith(f"Signature={REDACTED}")
     assert "AKIDEXAMPLE" in redact(signed)  # an access key id is not a secret
+
+
+# --- found by trying to break it ---------------------------------------------------------------
+
+
+def test_a_query_that_meets_the_wrong_type(
+    capsys: pytest.CaptureFixture[str], emu: CloudFrontEmulator
+) -> None:
+    """A JMESPath type error: the message and 255, as the AWS CLI; never a traceback."""
+    dist = emu.create_distribution()
+    emu.create_invalidation(dist, ["/a"])
+    query = "sort_by(InvalidationList.Items, &Bogus)"
+    code, out, err = run(
+        capsys, "list-invalidations", "--distribution-id", dist, "--query", query, emu=emu
+    )
+    assert (code, out) == (255, "")
+    assert "Bad value for --query" in err
+    _no_traceback(err)
+    code, _, err = run(
+        capsys, "invalidate", "--distribution-id", dist, "/b", "--query", "length(`1`)",
+        "--progress", "none", emu=emu,
+    )  # fmt: skip
+    assert code == 255
+    assert "Bad value for --query" in err
+    assert len(emu.invalidations(dist)) == 2  # the work was done; only the printing failed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:abc",
+        "http://a b",
+        "http://a_b:80",
+    ],
+)
+def test_endpoint_urls_botocore_cannot_use(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """Every malformed --endpoint-url: the AWS CLI's message and 252, in every command."""
+    for argv in (
+        ["list-invalidations", "--distribution-id", "E1"],
+        ["invalidate", "--distribution-id", "E1", "/a", "--progress", "none"],
+    ):
+        code, _, err = run(capsys, *argv, "--endpoint-url", url)
+        assert code == 252, (argv[0], err)
+        assert f'Bad value for --endpoint-url "{url}"' in err
+        _no_traceback(err)
+
+
+def test_an_argument_that_is_not_utf8(capsys: pytest.CaptureFixture[str]) -> None:
+    """Bytes that are not UTF-8 (kept by Python as surrogates): a usage error naming them."""
+    code, _, err = run(capsys, "list-invalidations", "--distribution-id", "E\udcff1")
+    assert code == 252
+    assert "cfinv: error: argument 'E\\xff1' is not valid UTF-8" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "wait",
+            "invalidation-completed",
+            "--distribution-id",
+            "E1",
+            "--id",
+            "I1",
+            "--delay",
+            "nan",
+        ],
+        [
+            "wait",
+            "invalidation-completed",
+            "--distribution-id",
+            "E1",
+            "--id",
+            "I1",
+            "--delay",
+            "-1",
+        ],
+        [
+            "wait",
+            "invalidation-completed",
+            "--distribution-id",
+            "E1",
+            "--id",
+            "I1",
+            "--max-attempts",
+            "0",
+        ],
+        ["invalidate", "--distribution-id", "E1", "/a", "--timeout", "-1"],
+        ["invalidate", "--distribution-id", "E1", "/a", "--timeout", "inf"],
+        ["demo", "--speed", "0"],
+    ],
+)
+def test_durations_and_counts_are_checked_first(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Negative, zero, infinite or NaN durations and counts: refused before anything runs."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (252, "")
+    assert f"cfinv {argv[0]}" in err  # the command's own usage and error line
+    assert "error: argument --" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["invalidate", "--distribution-tenant-id", "", "/a"],
+        ["invalidate", "--distribution-id", " ", "/a"],
+        ["invalidate", "--distribution-id", "E1", "--wait-for", ""],
+    ],
+)
+def test_empty_ids_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """An empty id names the option it was given to."""
+    code, _, err = run(capsys, *argv)
+    assert code == 252
+    assert "needs an id" in err
+    _no_traceback(err)
+
+
+def test_configuration_problems_are_253(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A config file botocore cannot parse, or a --ca-bundle that does not exist: 253."""
+    missing = str(tmp_path / "no-such-bundle.pem")
+    for argv in (
+        ["get-invalidation", "--distribution-id", "E1", "--id", "I1"],
+        ["invalidate", "--distribution-id", "E1", "/a", "--progress", "none"],
+    ):
+        code, _, err = run(capsys, *argv, "--ca-bundle", missing)
+        assert code == 253, err
+        assert f"Bad value for --ca-bundle {missing}: no such file" in err
+    broken = tmp_path / "config"
+    broken.write_text("[profile x\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(broken))
+    code, _, err = run(capsys, "get-invalidation", "--distribution-id", "E1", "--id", "I1")
+    assert code == 253, err
+    _no_traceback(err)
+
+
+def test_demo_checks_its_output_type_before_running(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_DEFAULT_OUTPUT=bogus: said at once, not after a whole deploy."""
+    monkeypatch.setenv("AWS_DEFAULT_OUTPUT", "bogus")
+    code, _, err = run(capsys, "demo", "--speed", "25", "--progress", "none")
+    assert code == 255
+    assert "Unknown output type: bogus" in err
+    assert "cfinv demo:" not in err
+
+
+def test_demo_with_a_closed_stdout_ends_quietly() -> None:
+    """`cfinv demo | true`: exit 0 and nothing on stderr after the demo's own lines."""
+    result = _with_closed_stdout(["demo", "--speed", "25", "--progress", "none"], {})
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    _no_traceback(err)
+
+
+def test_debug_with_line_progress_prints_each_line_once(
+    capsys: pytest.CaptureFixture[str], emu: CloudFrontEmulator
+) -> None:
+    """--debug and --progress lines: cfinv's lines appear once (with the debug format)."""
+    dist = emu.create_distribution()
+    code, _, err = run(
+        capsys, "invalidate", "--distribution-id", dist, "/a", "--progress", "lines",
+        "--debug", emu=emu,
+    )  # fmt: skip
+    assert code == 0, err
+    cfinv_lines = [line.split(" ", 2)[-1] for line in err.splitlines() if " cfinv " in line]
+    assert cfinv_lines
+    assert len(cfinv_lines) == len(set(cfinv_lines))
+    assert "Signature:\n<redacted>" in err
+    assert re.search(r"Signature:\n[0-9a-f]", err) is None
+
+
+def test_a_bad_auto_prompt_setting_spares_help_and_version(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_CLI_AUTO_PROMPT=bogus does not stop --version (or --help) from answering."""
+    monkeypatch.setenv("AWS_CLI_AUTO_PROMPT", "bogus")
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.startswith("cfinv/")

@@ -316,6 +316,49 @@ def test_cancelling_the_prompt_runs_nothing(emu: CloudFrontEmulator, dist: str) 
 
 def test_a_bad_auto_prompt_setting_is_named(emu: CloudFrontEmulator) -> None:
     """AWS_CLI_AUTO_PROMPT=sometimes: a configuration error that names the value."""
-    terminal = Terminal(["--version"], _prompt_env(emu, AWS_CLI_AUTO_PROMPT="sometimes"))
+    terminal = Terminal(["list-invalidations"], _prompt_env(emu, AWS_CLI_AUTO_PROMPT="sometimes"))
     assert terminal.finish() == 253
     assert "Bad value for AWS_CLI_AUTO_PROMPT: 'sometimes'" in terminal.display
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ('"unclosed', "cannot read the pager setting"),
+        ("no-such-pager-here", "the pager 'no-such-pager-here' was not found"),
+    ],
+)
+def test_a_pager_that_cannot_run_prints_directly(
+    emu: CloudFrontEmulator, dist: str, setting: str, said: str
+) -> None:
+    """A broken pager setting: said on stderr, and the output printed as if unpaged."""
+    out = _output(_terminal(_list(emu, dist), _env(emu, AWS_PAGER=setting)))
+    assert said in out
+    assert '"InvalidationList": {' in out
+
+
+@pytest.mark.skipif(shutil.which("less") is None, reason="less is not installed here")
+def test_ctrl_c_belongs_to_the_pager(emu: CloudFrontEmulator) -> None:
+    """Ctrl-C in less (to stop a search) does not stop cfinv; q quits with 0, output complete."""
+    dist = emu.create_distribution()
+    for n in range(30):
+        emu.create_invalidation(dist, [f"/p{n}"])
+    child = _terminal(_list(emu, dist), _env(emu, LESS="-FRX -PWAITING$"), dimensions=(20, 100))
+    child.expect("WAITING")
+    child.sendcontrol("c")
+    child.expect("WAITING")  # less is still there, prompting again
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "stopped by SIGINT" not in str(child.before)
+
+
+def test_serve_typed_at_the_prompt_runs_the_emulator(emu: CloudFrontEmulator) -> None:
+    """`serve ...` completed at the prompt starts the emulator, as typed on the command line."""
+    terminal = Terminal(["--cli-auto-prompt"], _prompt_env(emu))
+    terminal.wait_for("> cfinv")
+    terminal.type("serve --port 0 --distribution EPROMPTED\r")
+    terminal.wait_for("  distribution EPROMPTED\n")  # the banner, not the typed line
+    terminal.type("\x03")
+    assert terminal.finish() == 0

@@ -79,7 +79,9 @@ def _signals_interrupt(*, after: Any = None) -> Iterator[None]:
 
 
 def _fail(message: str, kind: str, args: argparse.Namespace | None) -> int:
-    sys.stderr.write(f"\n{message}\n")
+    from cfinv.cli._debug import redact
+
+    sys.stderr.write(f"\n{redact(message)}\n")
     if args is not None and getattr(args, "debug", False):
         from cfinv.cli._debug import redact
 
@@ -87,7 +89,7 @@ def _fail(message: str, kind: str, args: argparse.Namespace | None) -> int:
     return exit_code(kind)
 
 
-def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: C901, PLR0911 - one return per error family
+def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: PLR0911 - one return per error family
     """(message, exit kind) for an error the command reports instead of a traceback."""
     from cfinv.errors import (
         CfinvError,
@@ -102,36 +104,59 @@ def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: C901, PLR0
         return str(exc), "usage"
     if isinstance(exc, CloudFrontError):
         operation = exc.operation or "CloudFront"
-        return (
-            f"An error occurred ({exc.code}) when calling the {operation} operation: {exc.message}",
-            "service",
+        said = (
+            f"An error occurred ({exc.code}) when calling the {operation} operation: {exc.message}"
         )
+        return f"{said}{_signature_hint(exc)}", "service"
     if isinstance(exc, ConfigurationError):
         return str(exc), "config"
     if isinstance(exc, CfinvError):
         return str(exc), "other"
-    if "botocore" in sys.modules:
-        from botocore import exceptions as bce
+    if "jmespath" in sys.modules:
+        from jmespath.exceptions import JMESPathError
 
-        if isinstance(exc, bce.ClientError):
-            return str(exc), "service"
-        if isinstance(exc, (bce.ParamValidationError, bce.ValidationError)):
-            return str(exc), "usage"
-        if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
-            hint = (
-                "Configure credentials with environment variables "
-                "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), a profile, or `aws configure`."
-            )
-            return f"{str(exc).rstrip('.')}. {hint}", "config"
-        if isinstance(exc, (bce.ProfileNotFound, bce.NoRegionError)):
-            return str(exc), "config"
-        if isinstance(exc, bce.SSLError):
-            from cfinv.errors import map_client_error  # the library's words for TLS failures
+        if isinstance(exc, JMESPathError):  # --query met a value of the wrong type
+            return f"Bad value for --query: {exc}", "other"
+    return _classify_botocore(exc) if "botocore" in sys.modules else None
 
-            return str(map_client_error(exc)), "config"
-        if isinstance(exc, bce.BotoCoreError):
-            return str(exc), "other"
+
+def _classify_botocore(exc: BaseException) -> tuple[str, str] | None:  # noqa: PLR0911
+    """(message, exit kind) for botocore's own errors, or None."""
+    from botocore import exceptions as bce
+
+    if isinstance(exc, bce.ClientError):
+        from cfinv.errors import map_client_error  # the library's hint for signatures
+
+        return f"{exc}{_signature_hint(map_client_error(exc))}", "service"
+    if isinstance(exc, (bce.ParamValidationError, bce.ValidationError)):
+        return str(exc), "usage"
+    if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
+        hint = (
+            "Configure credentials with environment variables "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), a profile, or `aws configure`."
+        )
+        return f"{str(exc).rstrip('.')}. {hint}", "config"
+    if isinstance(exc, (bce.ProfileNotFound, bce.NoRegionError, bce.ConfigParseError)):
+        return str(exc), "config"
+    if isinstance(exc, bce.SSLError):
+        from cfinv.errors import map_client_error  # the library's words for TLS failures
+
+        return str(map_client_error(exc)), "config"
+    if isinstance(exc, bce.BotoCoreError):
+        return str(exc), "other"
     return None
+
+
+def _signature_hint(error: BaseException) -> str:
+    """
+    For a signature refused, the library's hint on a line of its own, else ``""``.
+
+    The AWS CLI prints CloudFront's words alone; for a signature they leave the
+    cause to guess (a region other than us-east-1, a clock off, a wrong secret).
+    """
+    from cfinv.errors import SignatureDoesNotMatch
+
+    return f"\n{error.hint}" if isinstance(error, SignatureDoesNotMatch) else ""
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -146,10 +171,12 @@ def _run(args: argparse.Namespace) -> int:
         failures = run_invalidate(args)
         if not failures:
             return 0
+        from cfinv.cli._debug import redact
+
         worst = 0
         for failure in failures:
             message, kind = _classify(failure) or (str(failure), "other")
-            sys.stderr.write(f"\n{message}\n")
+            sys.stderr.write(f"\n{redact(message)}\n")
             worst = max(worst, exit_code(kind))
         return worst
     if args.command == "demo":
@@ -231,10 +258,20 @@ def _say_stopped(stopped: Interrupted, argv: list[str]) -> None:
         sys.stderr.write(f"cfinv: to resume (sends only what is missing): {again}\n")
 
 
+def _not_utf8(argv: list[str]) -> str | None:
+    """The first argument the terminal gave in bytes that are not UTF-8, if any."""
+    # Python keeps such bytes as lone surrogates (U+DC80 to U+DCFF): surrogateescape.
+    return next((w for w in argv if any("\udc80" <= c <= "\udcff" for c in w)), None)
+
+
 def _main(argv: list[str]) -> int:
     index = _first_command(argv)
     if index is not None and argv[index] == "cloudfront":
         del argv[index]  # `cfinv cloudfront create-invalidation ...`, as typed for `aws`
+    bad = _not_utf8(argv)
+    if bad is not None:
+        shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return CommandLineError(f"argument '{shown}' is not valid UTF-8").report()
     from cfinv.cli._prompt import prompt_mode
 
     try:
@@ -264,6 +301,13 @@ def _prompted(argv: list[str], parser: argparse.ArgumentParser) -> int:
         return wrong.report()
     except UsageError as exc:
         return _fail(str(exc), exc.code, None)
+    index = _first_command(argv)
+    if index is not None and argv[index] == "serve":
+        from cfinv.testing.__main__ import main as serve
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops it, with 0
+        return serve(argv[index + 1 :], prog="cfinv serve")
     try:
         return _parse_and_run(parser, argv)
     except CommandLineError as wrong:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import sys
 import time
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
@@ -237,6 +239,7 @@ def client_settings(
     import botocore
 
     _check_endpoint_url(args.endpoint_url)
+    _check_ca_bundle(args.ca_bundle)
     if args.cli_read_timeout is not None:
         config["read_timeout"] = args.cli_read_timeout or None
     if args.cli_connect_timeout is not None:
@@ -258,19 +261,40 @@ def client_settings(
 
 
 def _check_endpoint_url(url: str | None) -> None:
-    """``--endpoint-url`` must be an http(s) URL, with the AWS CLI's message if not."""
+    """``--endpoint-url`` must be an http(s) URL with a host (and a valid port)."""
     if url is None:
         return
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        problem = "scheme is missing" if "://" not in url else "it is not an http(s) URL"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # out of range or not a number: ValueError
+    except ValueError as exc:
+        problem, port = str(exc), None
+    else:
+        problem = ""
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            problem = "scheme is missing" if "://" not in url else "it is not an http(s) URL"
+        elif not parts.hostname or not _HOST.fullmatch(parts.hostname):
+            problem = f"{parts.hostname or ''!r} is not a host name or address"
+    if problem or port == 0:
+        problem = problem or "the port is 0"
         msg = (
             f'Bad value for --endpoint-url "{url}": {problem}.  '
             "Must be of the form http://<hostname>/ or https://<hostname>/"
         )
         raise UsageError(msg)
+
+
+#: A host name (letters, digits, hyphens, dots: what botocore accepts) or an IP address.
+_HOST = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+")
+
+
+def _check_ca_bundle(path: str | None) -> None:
+    """``--ca-bundle`` must name a file: said before any connection, as a configuration error."""
+    if path is not None and not Path(path).is_file():
+        msg = f"Bad value for --ca-bundle {path}: no such file"
+        raise UsageError(msg, code="config")
 
 
 def _session(args: argparse.Namespace) -> Any:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["REDACTED", "RedactingFormatter", "debug_logging", "redact"]
+__all__ = ["REDACTED", "RedactingFormatter", "debug_logging", "debug_logging_active", "redact"]
 
 REDACTED = "<redacted>"
 
@@ -36,7 +36,8 @@ _SECRET_FIELDS = re.compile(
     re.IGNORECASE,
 )
 # Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=<hex>
-_SIGNATURE = re.compile(r"(Signature=)([0-9a-fA-F]{16,})")
+# and botocore's own line "Signature:" with the hex on the next line.
+_SIGNATURE = re.compile(r"(Signature(?:=|:\s*))([0-9a-fA-F]{16,})")
 # The environment's secrets, wherever they appear (an error message, say).
 _SECRET_VARIABLES = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_SECRET_ACCESS_KEY")
 _SHORTEST_SECRET = 8  # shorter values would match ordinary text
@@ -60,6 +61,14 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+_HANDLER_NAME = "cfinv --debug"
+
+
+def debug_logging_active() -> bool:
+    """Whether ``--debug`` logging is on: every record reaches stderr already."""
+    return any(h.get_name() == _HANDLER_NAME for h in logging.getLogger().handlers)
+
+
 @contextlib.contextmanager
 def debug_logging() -> Iterator[None]:
     """
@@ -71,6 +80,7 @@ def debug_logging() -> Iterator[None]:
     root = logging.getLogger()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(name)s %(message)s"))
+    handler.set_name(_HANDLER_NAME)
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)

@@ -76,6 +76,7 @@ async def _run(args: argparse.Namespace) -> int:
     from cfinv.cli._summary import print_reports
     from cfinv.testing import CloudFrontEmulator
 
+    printer = make_printer(args)  # a bad --query or output type is said before the demo runs
     rng = random.Random(args.seed)  # noqa: S311 - simulated latency
     speed = max(args.speed, 0.01)
     # CloudFront takes one to two minutes; the demo takes as many seconds, times 3.
@@ -111,7 +112,7 @@ async def _run(args: argparse.Namespace) -> int:
     # The demo is for people: the summary, wherever stdout goes, unless --output asks otherwise.
     print_reports(
         args,
-        make_printer(args),
+        printer,
         [report],
         command="Demo",
         human=not args.output,

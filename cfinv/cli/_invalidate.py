@@ -293,6 +293,15 @@ def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
             "the following arguments are required: --distribution-id (or --distribution-tenant-id)"
         )
         raise UsageError(msg)
+    for option, values in (
+        ("--distribution-id", distributions),
+        ("--distribution-tenant-id", tenants),
+        ("--wait-for", args.wait_for),
+    ):
+        for value in values:
+            if not value.strip():
+                msg = f"{option} needs an id, got {value!r}"
+                raise UsageError(msg)
     if args.wait_for:
         return _wait_for(args, distributions + tenants)
     session = aio_session(args)

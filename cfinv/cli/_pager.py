@@ -23,8 +23,10 @@ import io
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -62,20 +64,34 @@ class _PagerStream(io.TextIOBase):
         super().__init__()
         self._argv = argv
         self._process: subprocess.Popen[str] | None = None
+        self._direct = False  # the pager could not start: print to stdout
+        self._sigint: Any = None  # SIGINT's handler before the pager started
 
     def _pipe(self) -> IO[str]:
+        if self._direct:
+            return sys.stdout
         if self._process is None:
             env = dict(os.environ)
             env.setdefault("LESS", _DEFAULT_LESS)
             sys.stdout.flush()
-            self._process = subprocess.Popen(  # noqa: S603 - the user's own pager setting
-                self._argv,
-                stdin=subprocess.PIPE,
-                env=env,
-                text=True,
-                encoding=sys.stdout.encoding or "utf-8",
-                errors="replace",
-            )
+            try:
+                self._process = subprocess.Popen(  # noqa: S603 - the user's own pager setting
+                    self._argv,
+                    stdin=subprocess.PIPE,
+                    env=env,
+                    text=True,
+                    encoding=sys.stdout.encoding or "utf-8",
+                    errors="replace",
+                )
+            except OSError as exc:
+                sys.stderr.write(
+                    f"cfinv: cannot run the pager {self._argv[0]!r} ({exc.strerror or exc}); "
+                    "printing directly\n"
+                )
+                self._direct = True
+                return sys.stdout
+            # As the AWS CLI: Ctrl-C belongs to the pager (less uses it to stop a search).
+            self._sigint = _ignore_sigint()
         assert self._process.stdin is not None  # noqa: S101 - stdin=PIPE
         return self._process.stdin
 
@@ -85,16 +101,31 @@ class _PagerStream(io.TextIOBase):
 
     def flush(self) -> None:
         """Flush what the pager has not read yet."""
-        if self._process is not None:
+        if self._process is not None or self._direct:
             self._pipe().flush()
 
     def finish(self) -> None:
         """End the pager's input and wait until the user quits it."""
         if self._process is None:
             return
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._pipe().close()
-        self._process.wait()
+        try:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self._pipe().close()
+            self._process.wait()
+        finally:
+            _restore_sigint(self._sigint)
+
+
+def _ignore_sigint() -> Any:
+    """Ignore SIGINT (from the main thread only); the handler it had."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _restore_sigint(handler: Any) -> None:
+    if handler is not None:
+        signal.signal(signal.SIGINT, handler)
 
 
 @contextlib.contextmanager
@@ -108,7 +139,13 @@ def paged_stdout(args: argparse.Namespace, session: Any = None) -> Iterator[IO[s
     cannot be found is said on stderr, and the output printed directly.
     """
     command = pager_command(args, session)
-    argv = shlex.split(command) if command else []
+    try:
+        argv = shlex.split(command) if command else []
+    except ValueError as exc:  # an unclosed quote in AWS_PAGER, say
+        sys.stderr.write(
+            f"cfinv: cannot read the pager setting {command!r} ({exc}); printing directly\n"
+        )
+        argv = []
     if not argv:
         yield sys.stdout
         return

@@ -8,6 +8,7 @@ and ``cfinv --help`` answer at once.
 from __future__ import annotations
 
 import argparse
+import math
 from typing import TYPE_CHECKING, NoReturn
 
 from cfinv.cli._errors import CommandLineError
@@ -233,6 +234,41 @@ _USAGE = {
 }
 
 
+def _seconds(*, zero: bool) -> Callable[[str], float]:
+    """A duration option: a finite number of seconds, above zero (or at least zero)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            msg = f"expected a number of seconds, got {text!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+            bound = "0 or more" if zero else "above 0"
+            msg = f"expected a number of seconds {bound}, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
+
+
+def _count(smallest: int) -> Callable[[str], int]:
+    """A whole number option of at least ``smallest``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            msg = f"expected a whole number, got {text!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+        if value < smallest:
+            msg = f"expected a whole number of at least {smallest}, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
+
+
 class _HelpFormatter(argparse.HelpFormatter):
     """Wraps the description's paragraphs; keeps indented lines (examples) as written."""
 
@@ -248,11 +284,15 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 def _list_options(parser: argparse.ArgumentParser) -> None:
     """The AWS CLI's pagination options of a list command."""
-    parser.add_argument("--max-items", type=int, metavar="N", help="stop after N invalidations")
+    parser.add_argument(
+        "--max-items", type=_count(1), metavar="N", help="stop after N invalidations"
+    )
     parser.add_argument(
         "--starting-token", metavar="TOKEN", help="continue from a NextToken printed before"
     )
-    parser.add_argument("--page-size", type=int, metavar="N", help="invalidations per API call")
+    parser.add_argument(
+        "--page-size", type=_count(1), metavar="N", help="invalidations per API call"
+    )
     parser.add_argument("--marker", help=argparse.SUPPRESS)
     _input_options(parser)
 
@@ -268,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
         "255 other failure, 130 interrupted (CFINV_EXIT_CODES=v1 for AWS CLI v1's codes).",
     )
     _globals(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, prog="cfinv"
+    )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         usage, examples = _USAGE.get(name, (f"cfinv {name} [options]", ""))
@@ -348,21 +390,33 @@ def build_parser() -> argparse.ArgumentParser:
     _list_options(list_tenant)
 
     wait = command("wait", "wait until an invalidation is Completed (as `aws cloudfront wait`)")
-    waiters = wait.add_subparsers(dest="waiter", metavar="WAITER", parser_class=_Parser)
+    waiters = wait.add_subparsers(
+        dest="waiter", metavar="WAITER", parser_class=_Parser, prog="cfinv wait"
+    )
     waiters.required = True
     for name, id_option in (
         ("invalidation-completed", "--distribution-id"),
         ("invalidation-for-distribution-tenant-completed", "--distribution-tenant-id"),
     ):
-        waiter = waiters.add_parser(name, help=f"poll until the invalidation is Completed ({name})")
+        waiter = waiters.add_parser(
+            name,
+            help=f"poll until the invalidation is Completed ({name})",
+            usage=f"cfinv wait {name} {id_option} ID --id ID [options]",
+        )
         _globals(waiter, suppress=True)
         waiter.add_argument(id_option, metavar="ID", help="(required)")
         waiter.add_argument("--id", metavar="ID", help="the invalidation (required)")
         waiter.add_argument(
-            "--delay", type=float, default=20.0, help="seconds between polls (AWS's waiter: 20)"
+            "--delay",
+            type=_seconds(zero=True),
+            default=20.0,
+            help="seconds between polls (AWS's waiter: 20)",
         )
         waiter.add_argument(
-            "--max-attempts", type=int, default=30, help="polls before giving up (AWS's waiter: 30)"
+            "--max-attempts",
+            type=_count(1),
+            default=30,
+            help="polls before giving up (AWS's waiter: 30)",
         )
         _input_options(waiter)
 
@@ -420,7 +474,7 @@ def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     )
     invalidate.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds(zero=False),
         metavar="SECONDS",
         help="give up waiting after this long (exit 255, partial report)",
     )
@@ -453,7 +507,7 @@ def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     )
     invalidate.add_argument(
         "--paths-this-month",
-        type=int,
+        type=_count(0),
         default=0,
         metavar="N",
         help="paths already invalidated this month, for --dry-run's cost",
@@ -465,7 +519,7 @@ def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     )
     demo.add_argument(
         "--speed",
-        type=float,
+        type=_seconds(zero=False),
         default=1.0,
         help="scale the emulator's latency down by this factor (tests use 20)",
     )

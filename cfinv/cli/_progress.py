@@ -69,7 +69,7 @@ def _plain(value: Any) -> Any:  # noqa: PLR0911 - one return per kind of value
             "BillablePaths": value.billable,
             "Batches": len(value.batches),
         }
-    if isinstance(value, (InvalidationStatus, enum.Enum)):
+    if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, BaseException):
         return f"{type(value).__name__}: {value}"
@@ -105,9 +105,22 @@ class Progress:
 
 
 class _Lines(Progress):
-    """The ``cfinv`` logger's lines, on stderr."""
+    """
+    The ``cfinv`` logger's lines, on stderr.
+
+    Under ``--debug`` every record reaches stderr already (with its time and
+    logger), so this display adds nothing: each line is printed once.
+    """
+
+    def __init__(self) -> None:
+        self._handler: logging.Handler | None = None
+        self._level = logging.NOTSET
 
     def __enter__(self) -> Progress:
+        from cfinv.cli._debug import debug_logging_active
+
+        if debug_logging_active():
+            return self
         self._handler = logging.StreamHandler(sys.stderr)
         self._handler.setFormatter(logging.Formatter("%(message)s"))
         logger = logging.getLogger("cfinv")
@@ -117,9 +130,12 @@ class _Lines(Progress):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._handler is None:
+            return
         logger = logging.getLogger("cfinv")
         logger.removeHandler(self._handler)
         logger.setLevel(self._level)
+        self._handler = None
 
 
 class _JsonLines(Progress):

@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from cfinv.cli._errors import CommandLineError, UsageError
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ def prompt_mode(argv: Sequence[str]) -> str | None:
         UsageError: AWS_CLI_AUTO_PROMPT or the profile's setting is not a
             known mode (the message names it).
     """
-    if "--no-cli-auto-prompt" in argv:
+    if "--no-cli-auto-prompt" in argv or {"-h", "--help", "--version"} & set(argv):
         return None
     if "--cli-auto-prompt" in argv:
         return "on"
@@ -90,16 +92,13 @@ def prompt_mode(argv: Sequence[str]) -> str | None:
 # --- what the command line offers -----------------------------------------------------------
 
 
+@attrs.frozen
 class OptionHelp:
     """One option (or command) the prompt can complete: its name, help and choices."""
 
-    def __init__(self, name: str, help_text: str, choices: Sequence[str] = ()) -> None:
-        self.name = name
-        self.help = help_text
-        self.choices = tuple(choices)
-
-    def __repr__(self) -> str:
-        return f"OptionHelp({self.name!r})"
+    name: str
+    help: str
+    choices: tuple[str, ...] = ()
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -139,7 +138,7 @@ def command_options(
             continue
         long_names = [s for s in action.option_strings if s.startswith("--")]
         for name in long_names or action.option_strings:
-            choices = [str(c) for c in action.choices] if action.choices else []
+            choices = tuple(str(c) for c in action.choices) if action.choices else ()
             options.append(OptionHelp(name, action.help or "", choices))
     return commands, options
 

@@ -88,17 +88,34 @@ def print_reports(
         human = wants_summary(args, session=session)
     if human:
         try:
-            from rich.console import Console
+            console_class = _stdout_console_class()
         except ImportError:  # rich is in the `cli` extra
             pass
         else:
             if console is None:
                 color = getattr(args, "color", None)
-                console = Console(file=sys.stdout, highlight=False, no_color=color == "off")
+                console = console_class(
+                    file=sys.stdout,
+                    highlight=False,
+                    no_color=color == "off",
+                    force_terminal=True if color == "on" else None,
+                )
             this_month = int(getattr(args, "paths_this_month", 0) or 0)
             console.print(render_summary(reports, paths_this_month=this_month, notes=notes))
             return
     printer.response(command, {"Reports": [r.to_dict() for r in reports]})
+
+
+def _stdout_console_class() -> type[Console]:
+    from rich.console import Console
+
+    class StdoutConsole(Console):
+        """rich's console, but a reader gone away is the command's to handle (exit 0)."""
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return StdoutConsole
 
 
 def format_duration(seconds: float) -> str:

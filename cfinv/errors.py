@@ -14,7 +14,7 @@ The tree:
         ├── AccessDenied                     403: the credentials may not do this
         │   ├── MissingAuthenticationToken   403: the request was not signed
         │   ├── InvalidClientTokenId         403: unknown access key
-        │   └── SignatureDoesNotMatch        403: wrong secret key, or a clock far off
+        │   └── SignatureDoesNotMatch        403: wrong secret, clock off, not us-east-1
         ├── NoSuchDistribution               404: no distribution with that id
         ├── EntityNotFound                   404: no distribution tenant with that id
         ├── NoSuchInvalidation               404: no invalidation with that id
@@ -262,9 +262,11 @@ class CloudFrontError(CfinvError):
         request_id: ``x-amzn-RequestId``, for AWS support.
         operation: The API operation, e.g. ``CreateInvalidation``.
         context: What the call was about, e.g. ``distribution E2ABC, invalidation I9XYZ``.
+        hint: What to do about it, in words a user can act on (``""`` if
+            nothing useful can be said); the end of ``str(error)``.
     """
 
-    hint: ClassVar[str] = ""
+    hint: str = ""
 
     def __init__(
         self,
@@ -282,10 +284,15 @@ class CloudFrontError(CfinvError):
         self.request_id = request_id
         self.operation = operation
         self.context = context
+        self.hint = self._hint_for(message)
         where = f"{operation}: " if operation else ""
         about = f" ({context})" if context else ""
         hint = f" {self.hint}" if self.hint else ""
         super().__init__(f"{where}{self.code}: {message}{about}{hint}")
+
+    @classmethod
+    def _hint_for(cls, message: str) -> str:  # noqa: ARG003 - subclasses read the message
+        return cls.hint
 
 
 class AccessDenied(CloudFrontError):
@@ -310,9 +317,35 @@ class InvalidClientTokenId(AccessDenied):
 
 
 class SignatureDoesNotMatch(AccessDenied):
-    """The signature did not verify: a wrong secret key, or a clock far off (HTTP 403)."""
+    """
+    The signature did not verify (HTTP 403).
+
+    A wrong secret key, a clock more than 5 minutes off, or a request signed
+    for a region other than us-east-1; ``hint`` says which to fix when the
+    message tells.
+    """
 
     hint = "Check AWS_SECRET_ACCESS_KEY or the profile in use, and the system clock."
+
+    @classmethod
+    def _hint_for(cls, message: str) -> str:
+        text = message.casefold()
+        if "scoped to a valid region" in text or "scoped to correct region" in text:
+            return _US_EAST_1_HINT
+        if "signature expired" in text or "signature not yet current" in text:
+            return _CLOCK_HINT
+        return cls.hint
+
+
+_US_EAST_1_HINT = (
+    "CloudFront requests are signed for us-east-1, whatever region the profile names; "
+    "with a custom endpoint, set the region to us-east-1: --region us-east-1, "
+    'AWS_DEFAULT_REGION=us-east-1, or region_name="us-east-1" for the client.'
+)
+_CLOCK_HINT = (
+    "AWS accepts a request signed at most 5 minutes before or after its own time: "
+    "set this host's clock right (e.g. with NTP)."
+)
 
 
 class NoSuchDistribution(CloudFrontError):

@@ -8,7 +8,10 @@ A fenced block is run according to its language:
 * ``yaml``: parsed; in a GitHub Actions workflow, every ``run:`` step that
   calls ``cfinv`` is executed with bash too;
 * ``text``, ``json``, ``toml`` and ``ini`` show output or configuration and
-  are not run.
+  are not run;
+* ``javascript`` must be preceded by ``<!-- test: same-as PATH -->`` and be
+  that file of the repository, word for word: the suite runs the file
+  (tests/test_emulator_js.py), and this keeps the docs' copy the same.
 
 Everything runs with the AWS environment pointed at a CloudFront emulator that
 holds the distributions the docs use (``EDFDVBD6EXAMPLE`` and friends), so an
@@ -41,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 RUN = {"python", "bash", "sh", "console", "yaml"}
 SHOWN = {"text", "json", "toml", "ini"}
+COPIED = {"javascript"}  # the same as a file of the repository, which the suite runs
 #: The distributions and tenants the docs refer to; the emulator has them all.
 DISTRIBUTIONS = ["EDFDVBD6EXAMPLE", "E1WWWEXAMPLE01", "E2DOCSEXAMPLE02", "E3APIEXAMPLE03"]
 TENANTS = ["dt_2wjDZi3hD1ivOXf6rpZJOSNE1AB"]
@@ -61,6 +65,7 @@ class Example:
     lang: str
     body: str
     skip: str | None
+    same_as: str | None = None
 
     @property
     def id(self) -> str:
@@ -78,11 +83,13 @@ def examples() -> list[Example]:
             body = "".join(
                 line.removeprefix(indent) for line in match["body"].splitlines(keepends=True)
             )
-            skip = None
+            skip = same_as = None
             if match["directive"] == "skip":
                 skip = match["reason"].strip() or "(no reason given)"
+            elif match["directive"] == "same":
+                same_as = match["reason"].removeprefix("-as").strip()
             line = text.count("\n", 0, match.start("lang")) + 1
-            found.append(Example(path, line, match["lang"] or "", body, skip))
+            found.append(Example(path, line, match["lang"] or "", body, skip, same_as))
     return found
 
 
@@ -140,6 +147,14 @@ def _bash(script: str, env: dict[str, str], where: str) -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_example(example: Example, docs_env: dict[str, str], tmp_path: Path) -> None:
     """Run one example of the docs."""
+    if example.lang in COPIED:
+        assert example.same_as, (
+            f"{example.id}: say which file it shows: <!-- test: same-as PATH -->"
+        )
+        assert example.body == (ROOT / example.same_as).read_text(encoding="utf-8"), (
+            f"{example.id} differs from {example.same_as}"
+        )
+        return
     if example.lang not in RUN | SHOWN:
         pytest.fail(
             f"{example.id}: code block in {example.lang or 'no language'}: run it or mark it"

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 
 from cfinv import (
     CallerReferenceConflict,
+    CloudFrontError,
     InvalidationStatus,
     Limits,
     map_client_error,
@@ -307,7 +308,7 @@ async def test_inconsistent_quantities_message(
 
 
 async def test_missing_body(client: CloudFrontClient, emulator: CloudFrontEmulator) -> None:
-    """A create without a body is 400 MissingBody (body dropped through botocore's event hooks)."""
+    """A create without a body is 400 MalformedXML, as observed (not the modeled MissingBody)."""
     dist = emulator.create_distribution()
 
     def drop_body(request: Any, **_: Any) -> None:
@@ -316,8 +317,17 @@ async def test_missing_body(client: CloudFrontClient, emulator: CloudFrontEmulat
     client.meta.events.register("before-sign.cloudfront.CreateInvalidation", drop_body)
     with pytest.raises(ClientError) as info:
         await client.create_invalidation(DistributionId=dist, InvalidationBatch=batch("/a"))
-    assert error_of(info)[:2] == (400, "MissingBody")
-    assert type(map_client_error(info.value)).__name__ == "MissingBody"
+    assert error_of(info) == (
+        400,
+        "MalformedXML",
+        (
+            "1 validation error detected: Value null at 'invalidationBatch' failed to satisfy "
+            "constraint: Member must not be null"
+        ),
+    )
+    mapped = map_client_error(info.value)
+    assert isinstance(mapped, CloudFrontError)
+    assert mapped.code == "MalformedXML"
 
 
 async def test_in_progress_limits_are_enforced(

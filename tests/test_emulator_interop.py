@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
+import aiohttp
+import attrs
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from cfinv import Completed, InvalidationStatus, Invalidator, Runtime
 from cfinv.testing import CloudFrontEmulator
@@ -17,7 +25,7 @@ from tests.conftest import SESSION, client_config
 from tests.moto_support import moto_distribution
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
     from types_aiobotocore_cloudfront import CloudFrontClient
@@ -142,6 +150,15 @@ MOTO_DEVIATIONS = {
     "marker format": "moto's NextMarker is an opaque token; CloudFront's is the last Id",
     "location": "moto's Location names cloudfront.amazonaws.com, not the server it runs on",
     "caller reference": "moto creates a new invalidation for a repeated CallerReference",
+    "create time": "moto's CreateTime has microseconds; CloudFront's has milliseconds",
+    "quantity": "moto accepts any Quantity and answers the number of Items; CloudFront "
+    "refuses a Quantity that does not match them with InconsistentQuantities",
+    "wildcards": "moto accepts a 16th wildcard in progress, and 16 in one batch; CloudFront "
+    "allows 15 in progress",
+    "paths": "moto accepts paths CloudFront refuses: no leading '/', an unencoded space",
+    "tenants": "moto has no ...ForDistributionTenant operations: 404 with an HTML page",
+    "list errors": "moto answers a bad Marker with JSON and a non-integer MaxItems with a 500 "
+    "HTML page; CloudFront answers both 400 InvalidArgument in XML",
 }
 
 
@@ -196,7 +213,7 @@ async def test_same_requests_give_the_same_shapes_as_moto(moto_endpoint: str) ->
         "aws_secret_access_key": "testing",
     }
     async with (
-        CloudFrontEmulator(latency=0.05) as emu,
+        CloudFrontEmulator(latency=600) as emu,  # InProgress, however slow the machine
         session.create_client(
             "cloudfront", endpoint_url=moto_endpoint, config=client_config(), **credentials
         ) as moto_cf,
@@ -242,3 +259,177 @@ async def test_the_invalidator_against_moto(moto_endpoint: str) -> None:
     assert report.invalidations[0].status is InvalidationStatus.COMPLETED
     assert len(completed) == 1  # reported, though complete when created: nothing was polled
     assert completed[0].seconds == 0
+
+
+# --- moto's deviations, request by request ----------------------------------------------------
+
+
+XML_TYPES = {"text/xml", "application/xml"}
+
+
+@attrs.frozen
+class Answer:
+    """A raw HTTP answer: what a client would have to parse."""
+
+    status: int
+    content_type: str
+    body: str
+
+    @property
+    def error_code(self) -> str | None:
+        """The <Code> of a CloudFront XML error, if the answer is one."""
+        found = re.search(r"<Error>.*?<Code>([^<]*)</Code>", self.body, re.DOTALL)
+        return found[1] if found and self.content_type in XML_TYPES else None
+
+
+async def signed_request(endpoint: str, method: str, path: str, body: bytes = b"") -> Answer:
+    """Send ``body`` signed for CloudFront by botocore's SigV4 signer; return the raw answer."""
+    url = endpoint + path
+    request = AWSRequest(method=method, url=url, data=body)
+    request.headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
+    signer: Any = SigV4Auth(Credentials("testing", "testing"), "cloudfront", "us-east-1")
+    signer.add_auth(request)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, data=body, headers=dict(request.headers)) as response,
+    ):
+        return Answer(response.status, response.content_type, await response.text())
+
+
+def batch_xml(paths: list[str], reference: str, *, quantity: int | None = None) -> bytes:
+    """An InvalidationBatch as CreateInvalidation's body; ``quantity`` defaults to the truth."""
+    items = "".join(f"<Path>{escape(p)}</Path>" for p in paths)
+    count = len(paths) if quantity is None else quantity
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<InvalidationBatch xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">'
+        f"<Paths><Quantity>{count}</Quantity><Items>{items}</Items></Paths>"
+        f"<CallerReference>{escape(reference)}</CallerReference></InvalidationBatch>"
+    ).encode()
+
+
+@attrs.frozen
+class Peers:
+    """Moto's server and cfinv's emulator, each with a distribution, for the same raw requests."""
+
+    moto: str
+    moto_distribution: str
+    emulator: CloudFrontEmulator
+    distribution: str
+
+    async def both(self, method: str, path: str, body: bytes = b"") -> tuple[Answer, Answer]:
+        """The same request to each server: ``{dist}`` in ``path`` names its distribution."""
+        from_moto = await signed_request(
+            self.moto, method, path.format(dist=self.moto_distribution), body
+        )
+        from_emu = await signed_request(
+            self.emulator.endpoint_url, method, path.format(dist=self.distribution), body
+        )
+        return from_moto, from_emu
+
+
+@pytest.fixture
+async def peers(moto_endpoint: str) -> AsyncIterator[Peers]:
+    """Moto's server and an emulator (invalidations InProgress), a distribution on each."""
+    async with (
+        CloudFrontEmulator(latency=600, rate_limits=None, runtime=Runtime.seeded(5)) as emu,
+        SESSION.create_client(
+            "cloudfront",
+            endpoint_url=moto_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ) as moto_cf,
+    ):
+        yield Peers(moto_endpoint, await moto_distribution(moto_cf), emu, emu.create_distribution())
+
+
+CREATE = "/2020-05-31/distribution/{dist}/invalidation"
+
+
+async def test_moto_create_time_has_microseconds(peers: Peers) -> None:
+    """Create time: moto sends six fractional digits; CloudFront (and the emulator) three."""
+    from_moto, from_emu = await peers.both("POST", CREATE, batch_xml(["/a"], "time-1"))
+    assert (201, 201) == (from_moto.status, from_emu.status)
+    create_time = re.compile(r"<CreateTime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(\d+)Z</CreateTime>")
+    moto_time, emu_time = create_time.search(from_moto.body), create_time.search(from_emu.body)
+    assert moto_time
+    assert emu_time
+    assert (6, 3) == (len(moto_time[1]), len(emu_time[1]))
+
+
+async def test_moto_accepts_any_quantity(peers: Peers) -> None:
+    """Quantity: moto takes Quantity 7 for two paths and answers 2; CloudFront refuses it."""
+    body = batch_xml(["/a", "/b"], "quantity-1", quantity=7)
+    from_moto, from_emu = await peers.both("POST", CREATE, body)
+    assert 201 == from_moto.status
+    assert "<Quantity>2</Quantity>" in from_moto.body
+    assert (400, "InconsistentQuantities") == (from_emu.status, from_emu.error_code)
+
+
+async def test_moto_accepts_a_sixteenth_wildcard(peers: Peers) -> None:
+    """Wildcards: moto takes a 16th wildcard while 15 are in progress, and 16 in one batch."""
+    fifteen = batch_xml([f"/w{n}/*" for n in range(15)], "wildcards-1")
+    sixteenth = batch_xml(["/w15/*"], "wildcards-2")
+    sixteen = batch_xml([f"/x{n}/*" for n in range(16)], "wildcards-3")
+    answers = [await peers.both("POST", CREATE, body) for body in (fifteen, sixteenth, sixteen)]
+    assert [201, 201, 201] == [moto.status for moto, _ in answers]
+    assert [
+        (201, None),
+        (400, "TooManyInvalidationsInProgress"),
+        (413, "BatchTooLarge"),
+    ] == [(emu.status, emu.error_code) for _, emu in answers]
+
+
+@pytest.mark.parametrize("path", ["index.html", "/a b"])
+async def test_moto_accepts_invalid_paths(peers: Peers, path: str) -> None:
+    """Paths: moto takes a path without its leading '/' or with a space; CloudFront refuses it."""
+    from_moto, from_emu = await peers.both("POST", CREATE, batch_xml([path], "paths-1"))
+    assert 201 == from_moto.status
+    assert f"<Path>{path}</Path>" in from_moto.body
+    assert (400, "InvalidArgument") == (from_emu.status, from_emu.error_code)
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "emulator_answer"),
+    [
+        ("POST", "", (201, None)),
+        ("GET", "", (200, None)),
+        ("GET", "/I2J0I21PCUYOIK", (404, "NoSuchInvalidation")),
+    ],
+)
+async def test_moto_has_no_tenant_operations(
+    peers: Peers, method: str, suffix: str, emulator_answer: tuple[int, str | None]
+) -> None:
+    """Tenants: moto answers the ...ForDistributionTenant operations 404 with an HTML page."""
+    tenant = peers.emulator.create_distribution_tenant()
+    path = f"/2020-05-31/distribution-tenant/{tenant}/invalidation{suffix}"
+    body = batch_xml(["/a"], "tenant-1") if method == "POST" else b""
+    from_moto = await signed_request(peers.moto, method, path, body)
+    from_emu = await signed_request(peers.emulator.endpoint_url, method, path, body)
+    assert (404, "text/html") == (from_moto.status, from_moto.content_type)
+    assert emulator_answer == (from_emu.status, from_emu.error_code)
+
+
+@pytest.mark.parametrize(
+    ("query", "moto_status", "moto_type"),
+    [
+        ("Marker=INOSUCHMARKER", 400, "application/json"),
+        ("MaxItems=ten", 500, "text/html"),
+    ],
+)
+async def test_moto_list_errors_are_not_xml(
+    peers: Peers, query: str, moto_status: int, moto_type: str
+) -> None:
+    """List errors: moto answers a bad Marker or MaxItems in JSON or HTML; CloudFront in XML."""
+    from_moto, from_emu = await peers.both("GET", f"{CREATE}?{query}")
+    assert (moto_status, moto_type, None) == (
+        from_moto.status,
+        from_moto.content_type,
+        from_moto.error_code,
+    )
+    assert (400, "text/xml", "InvalidArgument") == (
+        from_emu.status,
+        from_emu.content_type,
+        from_emu.error_code,
+    )

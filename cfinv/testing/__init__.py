@@ -8,7 +8,9 @@ the code under test on virtual time, so a fifteen-minute wait takes
 milliseconds.  Point any AWS client at
 `CloudFrontEmulator.endpoint_url`.  The pytest plugin (installed with
 cfinv) provides the ``cloudfront_emulator`` fixture, and ``python -m
-cfinv.testing`` runs the emulator standalone.
+cfinv.testing`` (``cfinv serve``) runs the emulator standalone, driven from
+any language through its JSON control API, or from Python by
+``RemoteEmulator``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cfinv.testing._backend import (
 )
 from cfinv.testing._clock import VirtualClock
 from cfinv.testing._emulator import DEFAULT_RATE_LIMITS, CloudFrontEmulator
+from cfinv.testing._remote import RemoteEmulator
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
@@ -31,5 +34,6 @@ __all__ = [
     "EmulatedInvalidation",
     "FaultKind",
     "RateLimit",
+    "RemoteEmulator",
     "VirtualClock",
 ]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import random
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -86,6 +88,17 @@ def build_parser(prog: str = "python -m cfinv.testing") -> argparse.ArgumentPars
         metavar="ID",
         help="create this distribution tenant (repeatable)",
     )
+    where.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate made at start; prints the CA bundle to trust",
+    )
+    where.add_argument(
+        "--tls-dir",
+        metavar="DIR",
+        help="with --tls: write the CA bundle, certificate and key here "
+        "(default: a temporary directory)",
+    )
     behaviour = parser.add_argument_group("CloudFront's behaviour and limits")
     behaviour.add_argument(
         "--latency",
@@ -122,6 +135,13 @@ def build_parser(prog: str = "python -m cfinv.testing") -> argparse.ArgumentPars
     )
     behaviour.add_argument(
         "--no-rate-limit", action="store_true", help="never answer Throttling on its own"
+    )
+    behaviour.add_argument(
+        "--request-timeout",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="close connections that send a request slower than this, or idle longer",
     )
     behaviour.add_argument(
         "--conflict-code",
@@ -170,6 +190,9 @@ def emulator_from_args(args: argparse.Namespace) -> CloudFrontEmulator:
         conflict_code=args.conflict_code,
         credentials=None if args.no_auth else {args.access_key: args.secret_key},
         runtime=Runtime() if args.seed is None else Runtime.seeded(args.seed),
+        tls=args.tls,
+        tls_dir=args.tls_dir,
+        request_timeout=args.request_timeout,
     )
     for distribution_id in args.distribution or [None]:
         emulator.create_distribution(distribution_id)
@@ -192,8 +215,23 @@ async def serve(emulator: CloudFrontEmulator, args: argparse.Namespace) -> None:
             auth = f"access key {args.access_key}, secret key testing"
         else:
             auth = f"access key {args.access_key}, the secret key given"  # never printed
-        print(f"  credentials: {auth}; press Ctrl-C to stop", flush=True)
-        await asyncio.Event().wait()
+        print(f"  credentials: {auth}", flush=True)
+        bundle = emulator.ca_bundle
+        if bundle is not None:
+            print(
+                f"  TLS: trust the CA bundle {bundle}\n"
+                f"       (--ca-bundle {bundle}, AWS_CA_BUNDLE or NODE_EXTRA_CA_CERTS)",
+                flush=True,
+            )
+        print(
+            f"  control API: {emulator.endpoint_url}/_cfinv/ (JSON; see the testing docs)\n"
+            "  press Ctrl-C to stop",
+            flush=True,
+        )
+        stop = asyncio.Event()
+        with contextlib.suppress(NotImplementedError):  # no signal handlers here
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()  # SIGTERM ends it cleanly (Ctrl-C too, through asyncio.run)
 
 
 def _log_requests() -> None:
@@ -216,6 +254,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m cfinv.testing
         return 0
     except OSError as exc:
         print(f"{prog}: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # --tls without the cryptography package
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -130,6 +130,8 @@ class CallRecord:
         invalidation_id: The invalidation created or read, if any.
         created: Whether the call created a new invalidation.
         request_id: The ``x-amzn-RequestId`` answered.
+        answered: Whether the call is over (answered, or its connection
+            reset); ``False`` while it is in flight.
     """
 
     operation: str
@@ -141,6 +143,7 @@ class CallRecord:
     invalidation_id: str | None = None
     created: bool = False
     request_id: str = ""
+    answered: bool = False
 
 
 class ApiError(Exception):
@@ -240,6 +243,8 @@ class Backend:
             op: _TokenBucket(limit, self._monotonic()) for op, limit in rate_limits.items()
         }
         self._calls: list[CallRecord] = []
+        self._calls_dropped = 0  # records forgotten by `reset`, so places stay valid
+        self._rate_limits = dict(rate_limits)
 
     # --- identity ---------------------------------------------------------------
 
@@ -281,10 +286,18 @@ class Backend:
             bucket = self._buckets.get(operation)
             return bucket is None or bucket.take(self._monotonic())
 
-    def record(self, call: CallRecord) -> None:
-        """Append a call to the log."""
+    def record(self, call: CallRecord) -> int:
+        """Append a call to the log as it arrives; its place, for `update`."""
         with self._lock:
             self._calls.append(call)
+            return len(self._calls) - 1 + self._calls_dropped
+
+    def update(self, place: int, call: CallRecord) -> None:
+        """Replace the record at ``place`` (as it is answered); gone after a reset."""
+        with self._lock:
+            index = place - self._calls_dropped
+            if 0 <= index < len(self._calls):
+                self._calls[index] = call
 
     def calls(self) -> tuple[CallRecord, ...]:
         """Every call so far, oldest first."""
@@ -440,11 +453,34 @@ class Backend:
             target = self._target(kind, target_id)
             return tuple(target.invalidations[i] for i in target.order)
 
+    def reset(self) -> None:
+        """Forget every invalidation and call, and refill the rate buckets; keep the targets."""
+        with self._lock:
+            for key, target in self._targets.items():
+                self._targets[key] = _Target(target.kind, target.id)
+            self._calls_dropped += len(self._calls)
+            self._calls.clear()
+            now = self._monotonic()
+            self._buckets = {
+                op: _TokenBucket(limit, now) for op, limit in self._rate_limits.items()
+            }
+
     def complete(self, invalidation_id: str | None = None) -> None:
-        """Complete one invalidation now (or every one, with ``None``)."""
+        """
+        Complete one invalidation now (or every one, with ``None``).
+
+        Raises:
+            ApiError: No invalidation has the id given.
+        """
         with self._lock:
             now = self._clock()
+            found = invalidation_id is None
             for target in self._targets.values():
                 for inv_id, inv in list(target.invalidations.items()):
+                    found = found or inv_id == invalidation_id
                     if invalidation_id in (None, inv_id) and inv.complete_time > now:
                         target.invalidations[inv_id] = attrs.evolve(inv, complete_time=now)
+            if not found:
+                raise ApiError(
+                    404, "NoSuchInvalidation", f"No invalidation has the id {invalidation_id!r}."
+                )

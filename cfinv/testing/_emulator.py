@@ -17,8 +17,10 @@ import random
 import re
 import socket
 import struct
+import tempfile
 import threading
 import uuid
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,11 +41,17 @@ from cfinv.testing._backend import (
     RateLimit,
     TargetKind,
 )
+from cfinv.testing._control import PREFIX as CONTROL_PREFIX
+from cfinv.testing._control import handle_control
 
 if TYPE_CHECKING:
     import datetime as dt
+    import os
+    import ssl
     from collections.abc import Callable, Iterable, Mapping
     from types import TracebackType
+
+    from cfinv.testing._tls import TlsFiles
 
 __all__ = ["DEFAULT_RATE_LIMITS", "CloudFrontEmulator"]
 
@@ -155,6 +163,16 @@ class CloudFrontEmulator:
         credentials: Access key id -> secret key accepted in SigV4
             signatures; ``None`` switches authentication off.
         distributions: Distribution ids to create at start.
+        tls: Serve HTTPS with a certificate made at start, signed by a CA of
+            its own whose file is `ca_bundle` (needs ``cryptography``, the
+            ``tls`` extra).
+        tls_dir: Where to write the CA bundle, certificate and key (default:
+            a temporary directory, removed on stop).
+        request_timeout: Seconds a connection may take to send a whole
+            request (headers and body), and may stay idle between requests;
+            slower ones get 408 ``RequestTimeout`` or are closed.
+        max_body_size: The largest request body read, in bytes; a larger one
+            gets 413 ``RequestEntityTooLarge``.
         runtime: Clocks, sleep and randomness (`cfinv.runtime.Runtime`): the
             wall clock gives creation and completion times, the monotonic
             clock the rate limits, ``sleep`` the ``DELAY`` fault, the random
@@ -177,6 +195,10 @@ class CloudFrontEmulator:
         limits_first: bool = False,
         credentials: Mapping[str, str] | None = _DEFAULT_CREDENTIALS,
         distributions: Iterable[str] = (),
+        tls: bool = False,
+        tls_dir: str | os.PathLike[str] | None = None,
+        request_timeout: float = 20.0,
+        max_body_size: int = 8 * 2**20,
         runtime: Runtime | None = None,
     ) -> None:
         if conflict_code not in {"observed", "documented"}:
@@ -204,6 +226,13 @@ class CloudFrontEmulator:
         self._endpoint_url: str | None = None
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
+        self._tls = tls
+        self._tls_dir = Path(tls_dir) if tls_dir is not None else None
+        self._tls_files: TlsFiles | None = None
+        self._tls_temporary: tempfile.TemporaryDirectory[str] | None = None
+        self._request_timeout = request_timeout
+        self._max_body_size = max_body_size
+        self._control = handle_control(self)
 
     def __repr__(self) -> str:
         state = self._endpoint_url or "stopped"
@@ -229,24 +258,57 @@ class CloudFrontEmulator:
         """The limits the emulator enforces."""
         return self._backend.limits
 
+    @property
+    def ca_bundle(self) -> str | None:
+        """With ``tls=True``: the CA certificate file clients trust (``AWS_CA_BUNDLE``)."""
+        return str(self._tls_files.ca_bundle) if self._tls_files is not None else None
+
+    def _server_tls(self) -> ssl.SSLContext | None:
+        if not self._tls:
+            return None
+        from cfinv.testing._tls import make_tls_files  # imports cryptography when called
+
+        directory = self._tls_dir
+        if directory is None:
+            self._tls_temporary = tempfile.TemporaryDirectory(prefix="cfinv-emulator-tls-")
+            directory = Path(self._tls_temporary.name)
+        try:
+            self._tls_files = make_tls_files(directory, [self._host])
+        except ImportError:
+            msg = "tls=True needs the cryptography package: pip install 'cfinv[tls]'"
+            raise RuntimeError(msg) from None
+        return self._tls_files.server_context()
+
     async def start(self) -> None:
         """Start serving on the running event loop."""
         if self._runner is not None:
             msg = "the emulator is already running"
             raise RuntimeError(msg)
-        app = web.Application(client_max_size=8 * 2**20)
+        app = web.Application(client_max_size=self._max_body_size)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            # An idle connection, or one sending its headers slowly, is closed after this;
+            # the unread rest of a refused body is drained for 2 s at most.
+            keepalive_timeout=self._request_timeout,
+            lingering_time=min(2.0, self._request_timeout),
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
+        context = self._server_tls()
+        site = web.TCPSite(runner, self._host, self._port, reuse_address=True, ssl_context=context)
         try:
             await site.start()
         except BaseException:
             await runner.cleanup()
+            self._forget_tls()
             raise
         host, port = runner.addresses[0][:2]
         self._runner = runner
-        self._endpoint_url = f"http://{host}:{port}"
+        host = f"[{host}]" if ":" in host else host
+        self._endpoint_url = f"{'https' if context else 'http'}://{host}:{port}"
         log.info("CloudFront emulator listening on %s", self._endpoint_url)
 
     async def stop(self) -> None:
@@ -254,7 +316,21 @@ class CloudFrontEmulator:
         runner, self._runner = self._runner, None
         self._endpoint_url = None
         if runner is not None:
+            if runner.server is not None:
+                for connection in runner.server.connections:
+                    # Drop it at once, TLS too (no close_notify to wait for): a client
+                    # still connected, or a connection draining a refused body.
+                    if connection.transport is not None:
+                        connection.transport.abort()
+                    connection.force_close()
             await runner.cleanup()
+        self._forget_tls()
+
+    def _forget_tls(self) -> None:
+        temporary, self._tls_temporary = self._tls_temporary, None
+        if temporary is not None:
+            temporary.cleanup()
+            self._tls_files = None
 
     async def __aenter__(self) -> CloudFrontEmulator:
         await self.start()
@@ -290,6 +366,11 @@ class CloudFrontEmulator:
             try:
                 loop.run_forever()
             finally:
+                # A connection still draining a refused body: end it with the loop.
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
 
@@ -449,8 +530,21 @@ class CloudFrontEmulator:
 
         Args:
             invalidation_id: The one to complete; ``None`` completes every one.
+
+        Raises:
+            ApiError: No invalidation has this id.
         """
         self._backend.complete(invalidation_id)
+
+    def reset(self) -> None:
+        """
+        Start afresh: forget every invalidation, call and fault, refill the rate limits.
+
+        Distributions and tenants stay, so a long-running emulator (``cfinv
+        serve``) can be reused test after test.
+        """
+        self.clear_faults()
+        self._backend.reset()
 
     # --- introspection ------------------------------------------------------------
 
@@ -497,15 +591,19 @@ class CloudFrontEmulator:
         """
         Keyword arguments for ``session.create_client("cloudfront", **kwargs)``.
 
-        Endpoint, region and the first configured credentials (``testing``).
+        Endpoint, region and the first configured credentials (``testing``),
+        and with ``tls=True`` the CA bundle to verify with (``verify``).
         """
         access_key, secret_key = next(iter((self._credentials or _DEFAULT_CREDENTIALS).items()))
-        return {
+        kwargs: dict[str, Any] = {
             "endpoint_url": self.endpoint_url,
             "region_name": "us-east-1",
             "aws_access_key_id": access_key,
             "aws_secret_access_key": secret_key,
         }
+        if self.ca_bundle is not None:
+            kwargs["verify"] = self.ca_bundle
+        return kwargs
 
     def environ(self) -> dict[str, str]:
         """
@@ -513,16 +611,20 @@ class CloudFrontEmulator:
 
         Sets the CloudFront-specific endpoint (``AWS_ENDPOINT_URL_CLOUDFRONT``),
         the region and the credentials, so unchanged deploy code talks to the
-        emulator.
+        emulator; with ``tls=True`` also the CA bundle (``AWS_CA_BUNDLE``, and
+        ``NODE_EXTRA_CA_CERTS`` for Node.js).
         """
         kwargs = self.client_kwargs()
-        return {
+        env = {
             "AWS_ENDPOINT_URL_CLOUDFRONT": kwargs["endpoint_url"],
             "AWS_DEFAULT_REGION": kwargs["region_name"],
             "AWS_REGION": kwargs["region_name"],
             "AWS_ACCESS_KEY_ID": kwargs["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": kwargs["aws_secret_access_key"],
         }
+        if self.ca_bundle is not None:
+            env["AWS_CA_BUNDLE"] = env["NODE_EXTRA_CA_CERTS"] = self.ca_bundle
+        return env
 
     # --- the server ----------------------------------------------------------------
 
@@ -562,6 +664,8 @@ class CloudFrontEmulator:
             raise ApiError(403, failure.code, failure.message)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            return await self._control(request, await request.read())
         request_id = str(self._new_uuid())
         match = _ROUTE.fullmatch(request.rel_url.raw_path)
         operation = (
@@ -576,9 +680,10 @@ class CloudFrontEmulator:
             time=self._runtime.now(),
             request_id=request_id,
         )
-        body = await request.read()
+        place = self._backend.record(record)  # at arrival: in flight until answered
         fault: tuple[FaultKind, float] | None = None
         try:
+            body = await self._body(request)
             operation = self._check_route(request, match, operation)
             self._authenticate(request, body)
             fault = self._next_fault(operation)
@@ -586,14 +691,14 @@ class CloudFrontEmulator:
                 record = attrs.evolve(record, fault=fault[0])
                 self._raise_fault(fault[0])
                 if fault[0] is FaultKind.RESET_BEFORE:
-                    return self._reset(request, record)
+                    return self._reset(request, place, record)
             if not self._backend.take_token(operation):
                 raise ApiError(400, "Throttling", "Rate exceeded")  # noqa: TRY301
             assert match is not None  # noqa: S101 - _check_route refused the rest
             response, record = self._dispatch(request, match, operation, body, record)
         except ApiError as error:
-            self._finish(attrs.evolve(record, status=error.status, error_code=error.code))
-            return web.Response(
+            self._finish(place, attrs.evolve(record, status=error.status, error_code=error.code))
+            answer = web.Response(
                 status=error.status,
                 text=_wire.error_xml(
                     error.code,
@@ -604,16 +709,41 @@ class CloudFrontEmulator:
                 content_type="text/xml",
                 headers={"x-amzn-RequestId": request_id},
             )
+            if error.status in {408, 413}:
+                answer.force_close()
+            return answer
         if fault is not None and fault[0] is FaultKind.RESET_AFTER:
-            return self._reset(request, record)
+            return self._reset(request, place, record)
         if fault is not None and fault[0] is FaultKind.DELAY:
             await self._runtime.sleep(fault[1])
-        self._finish(attrs.evolve(record, status=response.status))
+        self._finish(place, attrs.evolve(record, status=response.status))
         return response
 
-    def _reset(self, request: web.Request, record: CallRecord) -> web.StreamResponse:
+    async def _body(self, request: web.Request) -> bytes:
+        """
+        The request's body, read within the request timeout and size limit.
+
+        Raises:
+            ApiError: 408 ``RequestTimeout`` (too slow), 413
+                ``RequestEntityTooLarge`` (too large).
+        """
+        try:
+            return await asyncio.wait_for(request.read(), self._request_timeout)
+        except asyncio.TimeoutError:
+            msg = (
+                "Your socket connection to the server was not read from or written to within "
+                f"the timeout period ({self._request_timeout:g} s)."
+            )
+            raise ApiError(408, "RequestTimeout", msg) from None
+        except web.HTTPRequestEntityTooLarge:
+            size = request.content_length
+            given = f"of {size} bytes " if size is not None else ""
+            msg = f"The request body {given}is larger than {self._max_body_size} bytes."
+            raise ApiError(413, "RequestEntityTooLarge", msg) from None
+
+    def _reset(self, request: web.Request, place: int, record: CallRecord) -> web.StreamResponse:
         _reset_connection(request)
-        self._finish(record)
+        self._finish(place, record)
         return web.Response()  # never sent: the connection is gone
 
     @staticmethod
@@ -642,8 +772,9 @@ class CloudFrontEmulator:
         if kind is FaultKind.SERVICE_UNAVAILABLE:
             raise ApiError(503, "ServiceUnavailable", _SERVICE_UNAVAILABLE)
 
-    def _finish(self, record: CallRecord) -> None:
-        self._backend.record(record)
+    def _finish(self, place: int, record: CallRecord) -> None:
+        record = attrs.evolve(record, answered=True)
+        self._backend.update(place, record)
         log.debug(
             "%s %s -> %s %s%s",
             record.operation,
@@ -666,11 +797,12 @@ class CloudFrontEmulator:
         headers = {"x-amzn-RequestId": record.request_id}
         if operation.startswith("Create"):
             if not body.strip():
+                # Observed (s3tools/s3cmd#1214, aws-sdk-php#1973): not the modeled MissingBody.
                 raise ApiError(
                     400,
-                    "MissingBody",
-                    "This operation requires a body. Ensure that the body is present and the "
-                    "Content-Type header is set.",
+                    "MalformedXML",
+                    "1 validation error detected: Value null at 'invalidationBatch' failed to "
+                    "satisfy constraint: Member must not be null",
                 )
             try:
                 batch = _wire.parse_batch(body)

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from cfinv.policies import PollPolicy, RetryPolicy
     from cfinv.report import BatchResult, InvalidationReport
     from cfinv.runtime import Runtime
+    from cfinv.trees import TreeSourceError, load_tree
 
 __all__ = [
     "AccessDenied",
@@ -109,9 +110,11 @@ __all__ = [
     "Throttling",
     "TooManyInvalidationsInProgress",
     "TransportError",
+    "TreeSourceError",
     "WaitingForCapacity",
     "covers",
     "invalidate_many",
+    "load_tree",
     "map_client_error",
     "normalize_path",
     "path_problem",
@@ -171,6 +174,7 @@ _LOCATIONS = {
     "Throttling": "cfinv.errors",
     "TooManyInvalidationsInProgress": "cfinv.errors",
     "TransportError": "cfinv.errors",
+    "TreeSourceError": "cfinv.trees",
     "WaitingForCapacity": "cfinv.events",
     "covers": "cfinv.paths",
     "invalidate_many": "cfinv.invalidator",
@@ -178,6 +182,7 @@ _LOCATIONS = {
     "normalize_path": "cfinv.paths",
     "path_problem": "cfinv.paths",
     "plan_paths": "cfinv.paths",
+    "load_tree": "cfinv.trees",
 }
 
 

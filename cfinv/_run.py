@@ -513,6 +513,8 @@ class Run:
             retries=self.tally.retries,
             timed_out=timed_out,
             waited=self.wait,
+            collapsed=self.plan.collapsed,
+            collateral=self.plan.collateral,
         )
 
 

@@ -10,6 +10,7 @@ The tree:
     ├── InvalidateManyError                  some distributions of invalidate_many() failed
     ├── ConfigurationError                   no credentials or region, a bad parameter, TLS failure
     ├── TransportError                       no usable answer: refused, reset, timed out [retry]
+    ├── TreeSourceError (cfinv.trees)        the site's tree could not be read
     └── CloudFrontError                      CloudFront answered with an error (.code, ...)
         ├── AccessDenied                     403: the credentials may not do this
         │   ├── MissingAuthenticationToken   403: the request was not signed

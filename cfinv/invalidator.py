@@ -47,6 +47,7 @@ from cfinv.pacing import CreatePacer
 from cfinv.paths import plan_paths
 from cfinv.policies import PollPolicy, RetryPolicy, to_seconds
 from cfinv.runtime import Runtime
+from cfinv.trees import load_tree
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from cfinv.events import Event
     from cfinv.models import Invalidation
     from cfinv.report import InvalidationReport
+    from cfinv.trees import TreeSource
 
 __all__ = ["Invalidator", "invalidate_many"]
 
@@ -303,6 +305,10 @@ class Invalidator:
         wait: bool = True,
         timeout: float | dt.timedelta | None = None,
         raise_on_timeout: bool = True,
+        tree: TreeSource | None = None,
+        max_paths: int | None = None,
+        max_wildcards: int | None = None,
+        index_document: str | None = None,
     ) -> InvalidationReport:
         """
         Invalidate ``paths`` and (by default) wait until every invalidation is ``Completed``.
@@ -316,12 +322,25 @@ class Invalidator:
             raise_on_timeout: On timeout, raise `InvalidationTimeout`
                 (carrying the partial report); with ``False``, return the
                 partial report (``report.timed_out`` is true).
+            tree: The site's served paths after the deploy, to collapse the
+                changed paths into wildcards within a budget at the least
+                collateral: a build directory, a listing file,
+                ``s3://bucket/prefix`` or the paths (see `cfinv.trees.load_tree`).
+            max_paths: The budget of billable paths (needs ``tree``); with a
+                tree and no budget, the cheapest one, collateral priced at
+                `cfinv.paths.DEFAULT_PRICE_PER_OBJECT` an object.
+            max_wildcards: At most this many wildcards (needs ``tree``).
+            index_document: The file a directory URL serves (``"index.html"``):
+                a changed ``/a/index.html`` invalidates ``/a/`` too.
 
         Returns:
             The report: every batch with its invalidation and times.
 
         Raises:
             InvalidPathError: A path is invalid; nothing was sent.
+            TreeSourceError: The tree could not be read; nothing was sent.
+            ValueError: A budget without a tree, or one too small for the tags
+                and wildcards given.
             InvalidationTimeout: The timeout passed first.
             InvalidatorClosed: The Invalidator was closed before or during the call.
             CloudFrontError: A call failed in a way retrying cannot fix
@@ -329,7 +348,15 @@ class Invalidator:
                 after it, and its ``report`` lists what was created.
         """
         limit = None if timeout is None else to_seconds(timeout)
-        plan = plan_paths(paths, limits=self.limits)
+        served = None if tree is None else await load_tree(tree)
+        plan = plan_paths(
+            paths,
+            limits=self.limits,
+            tree=served,
+            max_paths=max_paths,
+            max_wildcards=max_wildcards,
+            index_document=index_document,
+        )
         engine = self._engine
         async with self._activity() as call:
             run = Run(engine, plan, wait=wait)
@@ -433,6 +460,10 @@ async def invalidate_many(
     pacer: CreatePacer | None = None,
     tenants: Mapping[str, Iterable[str]] | None = None,
     stop: asyncio.Event | None = None,
+    tree: TreeSource | None = None,
+    max_paths: int | None = None,
+    max_wildcards: int | None = None,
+    index_document: str | None = None,
     **options: Any,  # noqa: ANN401 - Invalidator's keyword options, passed through
 ) -> dict[str, InvalidationReport]:
     """
@@ -456,6 +487,10 @@ async def invalidate_many(
         stop: Once set (from a signal handler, say), every call stops sending
             at once and fails with `InvalidatorClosed`, its partial report
             attached, as if its Invalidator were closed.
+        tree: As for `Invalidator.invalidate`; read once for every target.
+        max_paths: As for `Invalidator.invalidate`, per target.
+        max_wildcards: As for `Invalidator.invalidate`, per target.
+        index_document: As for `Invalidator.invalidate`.
         **options: Passed to every `Invalidator` (``limits``, ``retry``,
             ``poll``, ``on_event``, ``runtime``, ...).
 
@@ -467,6 +502,13 @@ async def invalidate_many(
     """
     if pacer is None:
         pacer = CreatePacer(runtime=options.get("runtime"))
+    served = None if tree is None else await load_tree(tree)
+    planning: dict[str, Any] = {
+        "tree": served,
+        "max_paths": max_paths,
+        "max_wildcards": max_wildcards,
+        "index_document": index_document,
+    }
     reports: dict[str, InvalidationReport] = {}
     errors: dict[str, BaseException] = {}
     async with contextlib.AsyncExitStack() as stack:
@@ -488,7 +530,11 @@ async def invalidate_many(
         async def one(target: str, paths: Iterable[str], *, tenant: bool) -> None:
             try:
                 reports[target] = await invalidators[target, tenant].invalidate(
-                    paths, wait=wait, timeout=timeout, raise_on_timeout=raise_on_timeout
+                    paths,
+                    wait=wait,
+                    timeout=timeout,
+                    raise_on_timeout=raise_on_timeout,
+                    **planning,
                 )
             except Exception as exc:  # noqa: BLE001 - collected and raised together below
                 errors[target] = exc

@@ -14,11 +14,29 @@ if TYPE_CHECKING:
 
     from cfinv.models import Invalidation, Paths
 
-__all__ = ["FREE_PATHS_PER_MONTH", "PRICE_PER_PATH", "BatchResult", "InvalidationReport"]
+__all__ = [
+    "FREE_PATHS_PER_MONTH",
+    "PRICE_PER_PATH",
+    "BatchResult",
+    "InvalidationReport",
+    "cost_of",
+]
 
 #: CloudFront bills $0.005 per path beyond the first 1,000 paths each month (per account).
 PRICE_PER_PATH = 0.005
 FREE_PATHS_PER_MONTH = 1000
+
+
+def cost_of(billable: int, *, paths_already_this_month: int = 0) -> float:
+    """
+    US dollars CloudFront charges for ``billable`` paths, at $0.005 a path beyond the free 1,000.
+
+    Args:
+        billable: Paths sent (a wildcard counts as one).
+        paths_already_this_month: Paths the account invalidated earlier this month.
+    """
+    free_left = max(0, FREE_PATHS_PER_MONTH - paths_already_this_month)
+    return max(0, billable - free_left) * PRICE_PER_PATH
 
 
 @attrs.frozen
@@ -82,6 +100,9 @@ class InvalidationReport:
         retries: Calls that were retries of a failed call, counted the same way.
         timed_out: Whether the timeout ended it before everything completed.
         waited: Whether it waited for completion (``wait=True``).
+        collapsed: Changed paths sent as part of a wildcard a budget chose.
+        collateral: Unchanged paths of the tree the wildcards invalidate too
+            (``None`` without a tree).
     """
 
     distribution_id: str
@@ -95,6 +116,8 @@ class InvalidationReport:
     retries: int = 0
     timed_out: bool = False
     waited: bool = True
+    collapsed: int = 0
+    collateral: int | None = None
 
     @property
     def invalidations(self) -> tuple[Invalidation, ...]:
@@ -139,8 +162,7 @@ class InvalidationReport:
             paths_already_this_month: Paths the account invalidated earlier this
                 month (the first 1,000 per month are free).
         """
-        free_left = max(0, FREE_PATHS_PER_MONTH - paths_already_this_month)
-        return max(0, self.billable - free_left) * PRICE_PER_PATH
+        return cost_of(self.billable, paths_already_this_month=paths_already_this_month)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (the ``cfinv invalidate`` command prints this)."""
@@ -151,6 +173,8 @@ class InvalidationReport:
             "InputPaths": self.input_count,
             "DuplicatesDropped": self.duplicates_dropped,
             "CoveredDropped": self.covered_dropped,
+            "Collapsed": self.collapsed,
+            "Collateral": self.collateral,
             "BillablePaths": self.billable,
             "ElapsedSeconds": round(self.elapsed, 3),
             "ApiCalls": dict(self.api_calls),

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from cfinv.testing import CloudFrontEmulator, VirtualClock
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from types_aiobotocore_cloudfront import CloudFrontClient
 
@@ -110,3 +110,17 @@ async def client(emulator: CloudFrontEmulator) -> AsyncIterator[CloudFrontClient
         "cloudfront", config=client_config(), verify=PLAIN_HTTP, **emulator.client_kwargs()
     ) as cf:
         yield cf
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """Moto's server (S3, CloudFront, ...) on loopback, one per test module."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

@@ -162,20 +162,6 @@ MOTO_DEVIATIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """Moto's server, started on loopback for this module."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 def shape(value: Any) -> Any:
     """Keys and value types of a botocore response, without the values."""
     if isinstance(value, dict):

@@ -110,6 +110,11 @@ def _classify(exc: BaseException) -> tuple[str, str] | None:  # noqa: PLR0911 - 
         return f"{said}{_signature_hint(exc)}", "service"
     if isinstance(exc, ConfigurationError):
         return str(exc), "config"
+    if "cfinv.trees" in sys.modules:
+        from cfinv.trees import TreeSourceError
+
+        if isinstance(exc, TreeSourceError):  # --tree: a local problem, or S3's answer
+            return str(exc), "usage" if exc.code is None else "service"
     if isinstance(exc, CfinvError):
         return str(exc), "other"
     if "jmespath" in sys.modules:

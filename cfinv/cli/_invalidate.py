@@ -17,7 +17,7 @@ from cfinv.cli._ci import detect_deploy_id
 from cfinv.cli._errors import Interrupted, UsageError
 from cfinv.cli._progress import make_progress
 from cfinv.cli._summary import print_reports
-from cfinv.errors import InvalidateManyError
+from cfinv.errors import InvalidateManyError, InvalidPathError
 from cfinv.models import format_timestamp
 from cfinv.paths import plan_paths
 from cfinv.report import FREE_PATHS_PER_MONTH, PRICE_PER_PATH
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from cfinv.models import Invalidation
+    from cfinv.paths import Plan
     from cfinv.report import InvalidationReport
 
 __all__ = [
@@ -68,8 +69,45 @@ def read_paths(args: argparse.Namespace) -> list[str]:
     return paths
 
 
-def _dry_run(args: argparse.Namespace, paths: list[str], targets: list[str]) -> dict[str, Any]:
-    plan = plan_paths(paths)
+async def planning(args: argparse.Namespace, session: Any = None) -> dict[str, Any]:
+    """
+    ``plan_paths``' options from the command line, with the tree read.
+
+    An ``s3://`` tree is listed with the profile's session (``--profile``).
+    """
+    from cfinv.trees import load_tree
+
+    source = getattr(args, "tree", None)
+    served = None
+    if source is not None:
+        served = await load_tree(source, session=session)
+    return {
+        "tree": served,
+        "max_paths": getattr(args, "max_paths", None),
+        "max_wildcards": getattr(args, "max_wildcards", None),
+        "index_document": getattr(args, "index_document", None),
+    }
+
+
+def checked_plan(paths: list[str], options: dict[str, Any]) -> Plan:
+    """The plan, a budget the planner refuses being a usage error; invalid paths raise as such."""
+    try:
+        return plan_paths(paths, **options)
+    except ValueError as exc:
+        if isinstance(exc, InvalidPathError):
+            raise
+        option = (
+            str(exc)
+            .replace("max_paths=", "--max-paths ")
+            .replace("max_wildcards=", "--max-wildcards ")
+        )
+        raise UsageError(option.replace("tree=...", "--tree")) from None
+
+
+def _dry_run(
+    args: argparse.Namespace, paths: list[str], targets: list[str], session: Any
+) -> dict[str, Any]:
+    plan = checked_plan(paths, asyncio.run(planning(args, session)))
     billable = plan.billable * len(targets)
     free_left = max(0, FREE_PATHS_PER_MONTH - args.paths_this_month)
     return {
@@ -78,10 +116,17 @@ def _dry_run(args: argparse.Namespace, paths: list[str], targets: list[str]) -> 
         "InputPaths": plan.input_count,
         "DuplicatesDropped": plan.duplicates_dropped,
         "CoveredDropped": plan.covered_dropped,
+        "IndexAliasesAdded": plan.aliases_added,
+        "CollapsedIntoWildcards": plan.collapsed,
+        "Wildcards": plan.wildcards,
+        "CollateralPaths": plan.collateral,
         "BillablePathsPerTarget": plan.billable,
         "BillablePaths": billable,
         "FreePathsLeftThisMonth": free_left,
         "EstimatedCostUSD": round(max(0, billable - free_left) * PRICE_PER_PATH, 3),
+        "PathsUnderEachWildcard": {
+            wildcard: len(paths) for wildcard, paths in sorted(plan.covered.items())
+        },
         "Batches": [
             {
                 "Index": i,
@@ -163,7 +208,8 @@ async def run_pipeline(
     """
     from cfinv.invalidator import invalidate_many
 
-    plan_paths(paths)  # invalid paths fail here, before any connection is made
+    plan_options = await planning(args, session)
+    checked_plan(paths, plan_options)  # invalid paths or budgets fail here, before any call
     stop = asyncio.Event()
     with _stop_on_signals(stop) as received, make_progress(args.progress) as progress:
         try:
@@ -176,6 +222,7 @@ async def run_pipeline(
                 on_event=progress,
                 stop=stop,
                 deploy_id=deploy_id,
+                **plan_options,
                 **client_options(args, session),
             )
             errors: dict[str, BaseException] = {}
@@ -311,7 +358,8 @@ def run_invalidate(args: argparse.Namespace) -> list[BaseException]:
         if not paths:
             sys.stderr.write("cfinv: no paths given: nothing to invalidate\n")
         if args.dry_run:
-            printer.response("Invalidate", _dry_run(args, paths, distributions + tenants))
+            targets = distributions + tenants
+            printer.response("Invalidate", _dry_run(args, paths, targets, session))
             return []
         args.resolved_deploy_id = resolve_deploy_id(args)
         reports, errors = asyncio.run(

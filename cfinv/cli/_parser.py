@@ -505,6 +505,36 @@ def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
         default="auto",
         help="progress on stderr: a live display on a terminal, lines otherwise (default: auto)",
     )
+    collapse = invalidate.add_argument_group(
+        "spending less (see the docs' 'Spend less' page)",
+        "With the site's tree, cfinv sends the exact paths and wildcards that cover the change "
+        "within a budget of billable paths and invalidate the fewest unchanged paths.",
+    )
+    collapse.add_argument(
+        "--tree",
+        metavar="DIR|FILE|s3://BUCKET/PREFIX",
+        help="every path the site serves after the deploy: a build directory, a listing "
+        "file (one path per line) or an S3 bucket and prefix",
+    )
+    collapse.add_argument(
+        "--max-paths",
+        type=_count(1),
+        metavar="N",
+        help="at most N billable paths, a wildcard counting as one (needs --tree; default: "
+        "the cheapest budget, each object invalidated for nothing priced at $0.0005)",
+    )
+    collapse.add_argument(
+        "--max-wildcards",
+        type=_count(0),
+        metavar="N",
+        help="at most N wildcards (needs --tree)",
+    )
+    collapse.add_argument(
+        "--index-document",
+        metavar="NAME",
+        help="the file a directory URL serves (index.html): a changed /a/index.html "
+        "invalidates /a/ too",
+    )
     invalidate.add_argument(
         "--paths-this-month",
         type=_count(0),

@@ -1,0 +1,224 @@
+"""
+Spending less: the planner collapses a change into wildcards within a budget, given the tree.
+
+The optimum itself is `cfinv._cover`'s (tests/test_cover.py checks it
+against brute force); these are the planner's, the Invalidator's and the
+command's ends of it, with real HTTP to the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cfinv import Invalidator, Runtime, plan_paths
+from cfinv.paths import DEFAULT_BUDGET_LIMIT, DEFAULT_MAX_WILDCARDS, covers
+from cfinv.testing import CloudFrontEmulator, VirtualClock
+from tests.cli_support import run
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+TREE = [
+    "/index.html",
+    "/about/index.html",
+    *(f"/blog/post-{n}/index.html" for n in range(30)),
+    *(f"/assets/app.{n}.js" for n in range(8)),
+    "/assets/site.css",
+    "/feed.xml",
+]
+CHANGED = [
+    *(f"/blog/post-{n}/index.html" for n in range(24)),
+    "/index.html",
+    "/feed.xml",
+    "/assets/app.3.js",
+    "/assets/app.old.js",  # deleted: not in the tree, still cached
+]
+
+
+def _sent(plan: object) -> list[str]:
+    return [p for batch in plan.batches for p in batch.items]  # type: ignore[attr-defined]
+
+
+def test_a_budget_collapses_the_change_at_the_least_collateral() -> None:
+    """Five paths for 28 changed ones: every change covered, collateral counted exactly."""
+    plan = plan_paths(CHANGED, tree=TREE, max_paths=5)
+    sent = _sent(plan)
+    assert plan.billable == len(sent) <= 5
+    for path in CHANGED:
+        assert any(p == path or (p.endswith("*") and covers(p, path)) for p in sent), path
+    unchanged = set(TREE) - set(CHANGED)
+    wildcards = [p for p in sent if p.endswith("*")]
+    assert plan.wildcards == len(wildcards)
+    assert plan.collateral == sum(1 for p in unchanged if any(covers(w, p) for w in wildcards))
+    assert plan.collateral == 6  # the 6 unchanged posts under /blog/post-*: the best there is
+    assert plan.collapsed == sum(len(v) for v in plan.covered.values())
+    assert plan.estimated_cost() == 0.0  # within the free 1,000 a month
+    assert plan.estimated_cost(paths_already_this_month=1000) == pytest.approx(5 * 0.005)
+
+
+def test_every_input_path_is_accounted_for() -> None:
+    """Each changed path is sent, or listed under the wildcard that covers it."""
+    plan = plan_paths([*CHANGED, "/feed.xml"], tree=TREE, max_paths=3)
+    sent = set(_sent(plan))
+    under = {p for paths in plan.covered.values() for p in paths}
+    assert all(p in sent or p in under for p in CHANGED)
+    assert plan.duplicates_dropped == 1
+
+
+def test_index_aliases_are_covered_too() -> None:
+    """With index_document, /a/ goes with /a/index.html: both billable as exact paths."""
+    tree = [*TREE, "/about/team.html"]
+    exact = plan_paths(["/about/index.html"], tree=tree, max_paths=10, index_document="index.html")
+    assert _sent(exact) == ["/about/", "/about/index.html"]
+    assert (exact.billable, exact.aliases_added, exact.collateral) == (2, 1, 0)
+    one = plan_paths(["/about/index.html"], tree=tree, max_paths=1, index_document="index.html")
+    assert _sent(one) == ["/about/*"]  # one wildcard covers both, counted once
+    assert one.collateral == 1  # /about/team.html
+    no_tree = plan_paths(["/about/index.html", "/index.html"], index_document="index.html")
+    assert sorted(_sent(no_tree)) == ["/", "/about/", "/about/index.html", "/index.html"]
+    assert no_tree.aliases_added == 2
+
+
+def test_without_a_tree_a_budget_is_explained() -> None:
+    """No tree, no collapse: a budget alone says a tree is needed to bound the collateral."""
+    with pytest.raises(ValueError, match=r"max_paths=5.*needs the site's tree"):
+        plan_paths(CHANGED, max_paths=5)
+    plain = plan_paths(CHANGED)
+    assert (plain.collapsed, plain.collateral) == (0, None)
+    assert plain.billable == len(CHANGED)
+
+
+def test_the_default_budget_prices_collateral() -> None:
+    """A tree without max_paths: the budget with the least price, a needless object $0.0005."""
+    tiny = plan_paths(CHANGED, tree=TREE)
+    # A small site: /* ($0.005 + 15 objects at $0.0005) is the cheapest of all.
+    assert (_sent(tiny), tiny.collateral) == (["/*"], 15)
+    tree = [*TREE, *(f"/img/{n}.png" for n in range(500))]
+    plan = plan_paths(CHANGED, tree=tree)
+    # With 500 images too: /blog/* (6 unchanged posts) and /assets/app.* (7 unchanged
+    # bundles, cheaper than a fifth path) and 2 exact paths: $0.02 + 13 x $0.0005.
+    assert sorted(_sent(plan)) == ["/assets/app.*", "/blog/*", "/feed.xml", "/index.html"]
+    assert plan.collateral == 13
+    small = plan_paths(["/blog/post-1/index.html", "/blog/post-2/index.html"], tree=tree)
+    # Two exact paths ($0.005 more) beat a wildcard throwing out 28 posts ($0.014).
+    assert _sent(small) == ["/blog/post-1/index.html", "/blog/post-2/index.html"]
+    bursting = [f"/x/{n}" for n in range(DEFAULT_BUDGET_LIMIT + 50)]
+    wide = plan_paths(bursting, tree=[*TREE, *bursting])
+    assert wide.billable <= DEFAULT_BUDGET_LIMIT
+    assert wide.wildcards <= DEFAULT_MAX_WILDCARDS
+    assert wide.collateral == 0  # /x/* holds only changed paths
+
+
+def test_budgets_too_small_for_what_is_given() -> None:
+    """Tags and wildcards of the input are sent as they are; a budget below them is refused."""
+    with pytest.raises(ValueError, match="max_paths=1 is less than the 2 cache tags"):
+        plan_paths(["#tag", "/img/*", "/a"], tree=TREE, max_paths=1)
+    with pytest.raises(ValueError, match="max_wildcards=0 is less than the 1 wildcards"):
+        plan_paths(["/img/*", "/a"], tree=TREE, max_paths=5, max_wildcards=0)
+
+
+_names = st.text(alphabet="abc", min_size=1, max_size=3)
+
+
+@given(
+    st.lists(st.lists(_names, min_size=1, max_size=3).map("/".join), min_size=1, max_size=25),
+    st.data(),
+    st.integers(min_value=1, max_value=6),
+)
+def test_any_change_is_covered_within_the_budget(
+    tree_names: list[str], data: st.DataObject, budget: int
+) -> None:
+    """Property: within budget, every changed path covered, collateral exact."""
+    tree = sorted({"/" + name for name in tree_names})
+    changed = data.draw(st.lists(st.sampled_from([*tree, "/gone"]), min_size=1, unique=True))
+    plan = plan_paths(changed, tree=tree, max_paths=budget)
+    sent = _sent(plan)
+    assert plan.billable <= budget
+    wildcards = [p for p in sent if p.endswith("*")]
+    for path in changed:
+        assert path in sent or any(covers(w, path) for w in wildcards)
+    unchanged = set(tree) - set(changed)
+    assert plan.collateral == sum(1 for p in unchanged if any(covers(w, p) for w in wildcards))
+
+
+# --- the Invalidator and the command --------------------------------------------------------
+
+
+async def test_invalidate_with_a_tree_sends_the_collapsed_plan(tmp_path: Path) -> None:
+    """Invalidator.invalidate(tree=DIR, max_paths=...): the emulator receives the wildcards."""
+    site = tmp_path / "public"
+    for path in TREE:
+        target = site / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x")
+    async with VirtualClock() as clock:
+        runtime = clock.runtime(seed=3)
+        async with CloudFrontEmulator(latency=60, runtime=runtime) as emu:
+            dist = emu.create_distribution()
+            async with Invalidator(dist, runtime=runtime, endpoint_url=emu.endpoint_url) as inv:
+                report = await inv.invalidate(CHANGED, tree=site, max_paths=5)
+            (made,) = emu.invalidations(dist)
+    assert made.batch.paths.quantity == report.billable <= 5
+    assert (report.collateral, report.collapsed) == (6, 24)
+    assert report.to_dict()["Collateral"] == 6
+
+
+def test_the_command_collapses_with_a_tree_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--tree FILE --max-paths N --dry-run: the billable paths, collateral and wildcards."""
+    listing = tmp_path / "tree.txt"
+    listing.write_text("\n".join(TREE) + "\n")
+    code, out, err = run(
+        capsys, "invalidate", "--distribution-id", "E1", "--dry-run", "--tree", str(listing),
+        "--max-paths", "5", *CHANGED,
+    )  # fmt: skip
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["BillablePathsPerTarget"] <= 5
+    assert plan["CollateralPaths"] == 6
+    wildcards = plan["PathsUnderEachWildcard"]
+    assert sum(wildcards.values()) == plan["CollapsedIntoWildcards"] == 24  # the posts
+    assert all(w.endswith("*") for w in wildcards)
+
+
+def test_the_command_sends_the_collapsed_plan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A real run with --tree and --index-document against the emulator."""
+    listing = tmp_path / "tree.txt"
+    listing.write_text("\n".join(TREE) + "\n")
+    with CloudFrontEmulator(latency=0, rate_limits=None, runtime=Runtime.seeded(2)) as emu:
+        dist = emu.create_distribution()
+        code, out, err = run(
+            capsys, "invalidate", "--distribution-id", dist, "--tree", str(listing),
+            "--max-paths", "4", "--index-document", "index.html", "--progress", "none",
+            *CHANGED, emu=emu,
+        )  # fmt: skip
+        assert code == 0, err
+        (made,) = emu.invalidations(dist)
+    report = json.loads(out)["Reports"][0]
+    assert made.batch.paths.quantity == report["BillablePaths"] <= 4
+    assert report["Collateral"] >= 6
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--max-paths", "3"], "needs the site's tree (--tree)"),
+        (["--tree", "/no/such/dir"], "does not exist"),
+        (["--tree", "ftp://bucket/x"], "ftp://bucket/x"),
+    ],
+)
+def test_tree_and_budget_mistakes_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    """A budget without a tree, or a tree that cannot be read: 252 and why."""
+    code, _, err = run(capsys, "invalidate", "--distribution-id", "E1", "--dry-run", *argv, "/a")
+    assert code == 252
+    assert said in err

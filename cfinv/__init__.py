@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cfinv._blocking import invalidate_blocking, invalidate_many_blocking
     from cfinv.errors import (
         AccessDenied,
         BatchTooLarge,
@@ -113,7 +114,9 @@ __all__ = [
     "TreeSourceError",
     "WaitingForCapacity",
     "covers",
+    "invalidate_blocking",
     "invalidate_many",
+    "invalidate_many_blocking",
     "load_tree",
     "map_client_error",
     "normalize_path",
@@ -177,7 +180,9 @@ _LOCATIONS = {
     "TreeSourceError": "cfinv.trees",
     "WaitingForCapacity": "cfinv.events",
     "covers": "cfinv.paths",
+    "invalidate_blocking": "cfinv._blocking",
     "invalidate_many": "cfinv.invalidator",
+    "invalidate_many_blocking": "cfinv._blocking",
     "map_client_error": "cfinv.errors",
     "normalize_path": "cfinv.paths",
     "path_problem": "cfinv.paths",

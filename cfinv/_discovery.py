@@ -27,10 +27,18 @@ if TYPE_CHECKING:
     from cfinv._gateway import Gateway, Tally
     from cfinv._references import References
     from cfinv._retrying import Retrier
+    from cfinv.errors import AccessDenied
     from cfinv.models import Invalidation, InvalidationBatch, InvalidationSummary
     from cfinv.runtime import Runtime
 
-__all__ = ["CLOCK_SKEW", "DEPLOY_HORIZON", "HORIZON", "MAX_PAGES", "Discovery"]
+__all__ = [
+    "CLOCK_SKEW",
+    "DEPLOY_HORIZON",
+    "HORIZON",
+    "MAX_PAGES",
+    "Discovery",
+    "discovery_denied_message",
+]
 
 log = logging.getLogger("cfinv")
 
@@ -201,3 +209,18 @@ class Discovery:
                 same = sorted(candidate.batch.paths.items) == sorted(batch.paths.items)
                 return candidate if same else None
         return None
+
+
+def discovery_denied_message(gateway: Gateway, denied: AccessDenied, deploy_id: str | None) -> str:
+    """The one warning when CloudFront refuses discovery: what is lost, and what to do."""
+    operation = denied.operation or gateway.list_operation
+    lost = "invalidations other writers have in progress are not known"
+    if deploy_id is not None:
+        lost += f", nor what earlier runs of deploy {deploy_id} created (every path is sent)"
+    return (
+        f"{gateway.context}: {operation} was denied (AccessDenied); going on without "
+        f"discovery: {lost}.  A create that does not fit is refused with "
+        "TooManyInvalidationsInProgress, and cfinv waits and retries.  Allow "
+        f"cloudfront:{gateway.list_operation} and cloudfront:{gateway.get_operation}, or "
+        "pass discovery=False (--no-discovery) to skip discovery without this warning."
+    )

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cfinv._budget import Budget
-from cfinv._discovery import Discovery
+from cfinv._discovery import Discovery, discovery_denied_message
 from cfinv._emitter import Emitter
 from cfinv._loop import LoopLocal
 from cfinv._packing import RequestCap
 from cfinv._poller import Poller
 from cfinv._retrying import Retrier
+from cfinv.errors import AccessDenied
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    from opentelemetry.trace import TracerProvider
 
     from cfinv._gateway import Gateway, Tally
     from cfinv._references import References
@@ -50,6 +53,9 @@ class Engine:
         pacer: The account's CreateInvalidation pacer.
         on_event: The caller's event callback.
         references: Makes the CallerReferences, and tells this deploy's.
+        discovery: Read what other writers (and earlier runs of the deploy)
+            have in progress before sending; ``False`` reads nothing.
+        tracer_provider: Where spans go (see `cfinv.telemetry`).
     """
 
     def __init__(
@@ -63,6 +69,8 @@ class Engine:
         pacer: CreatePacer,
         on_event: Callable[[Event], Any] | None,
         references: References,
+        discovery: bool = True,
+        tracer_provider: TracerProvider | Literal[False] | None = None,
     ) -> None:
         self.gateway = gateway
         self.runtime = runtime
@@ -70,7 +78,7 @@ class Engine:
         self.poll = poll
         self.pacer = pacer
         self.references = references
-        self.emitter = Emitter(runtime, on_event)
+        self.emitter = Emitter(runtime, on_event, tracer_provider=tracer_provider)
         self.retrier = Retrier(retry, runtime, self.emitter, gateway.target_id)
         self.budget = Budget(limits)
         #: The most paths one request may carry, as known or learned (kept across calls).
@@ -87,6 +95,9 @@ class Engine:
         #: Every invalidation this Invalidator created, as last seen, oldest first.
         self.submitted: dict[str, Invalidation] = {}
         self._discovering = LoopLocal(asyncio.Lock)
+        #: Whether discovery runs: off when asked, or once CloudFront denied it.
+        self.discovering = discovery
+        self.poller.adopting = discovery
 
     @property
     def target_id(self) -> str:
@@ -101,7 +112,14 @@ class Engine:
         reads only what appeared since.
         """
         async with self._discovering.get():
-            found = await self.discovery.in_progress(self.poller, tallies=tallies)
+            if not self.discovering:  # off, or denied (perhaps to the call just before)
+                return 0
+            try:
+                found = await self.discovery.in_progress(self.poller, tallies=tallies)
+            except AccessDenied as denied:
+                if not self._degrade(denied):
+                    raise
+                return 0
             return self._follow_others(found, tallies)
 
     async def survey(self, *, tallies: Sequence[Tally] = ()) -> list[Invalidation]:
@@ -112,11 +130,33 @@ class Engine:
         `cfinv._discovery.DEPLOY_HORIZON`), oldest first in the result.
         """
         async with self._discovering.get():
-            deploy, others = await self.discovery.survey(
-                self.poller, self.references, tallies=tallies
-            )
+            if not self.discovering:
+                return []
+            try:
+                deploy, others = await self.discovery.survey(
+                    self.poller, self.references, tallies=tallies
+                )
+            except AccessDenied as denied:
+                if not self._degrade(denied):
+                    raise
+                return []
             self._follow_others(others, tallies)
             return deploy
+
+    def _degrade(self, denied: AccessDenied) -> bool:
+        """
+        Whether to go on without discovery after ``denied``: then say so once, never ask again.
+
+        Only a plain ``AccessDenied`` (a policy without the action) degrades;
+        bad credentials (its subclasses) fail the call, as the create would.
+        """
+        if type(denied) is not AccessDenied:
+            return False
+        self.discovering = self.poller.adopting = False
+        if denied.operation == self.gateway.list_operation:
+            self.poller.list_denied = True  # poll with GetInvalidation, not a second refusal
+        log.warning(discovery_denied_message(self.gateway, denied, self.references.deploy_id))
+        return True
 
     def _follow_others(self, found: list[Invalidation], tallies: Sequence[Tally]) -> int:
         fresh = [i for i in found if i.id not in self.poller]

@@ -22,7 +22,7 @@ import attrs
 
 from cfinv._gateway import PAGE_SIZE
 from cfinv._loop import LoopLocal
-from cfinv.errors import CfinvError, NoSuchInvalidation
+from cfinv.errors import AccessDenied, CfinvError, NoSuchInvalidation
 from cfinv.events import Completed, Polled
 from cfinv.models import Invalidation, InvalidationStatus, InvalidationSummary
 from cfinv.policies import CompletionWindow
@@ -88,6 +88,10 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self._wake = LoopLocal(asyncio.Event)
         self.window = CompletionWindow()
+        #: Follow other writers' invalidations a List shows (off without discovery).
+        self.adopting = True
+        #: ListInvalidations was denied: poll each invalidation with GetInvalidation.
+        self.list_denied = False
 
     def start(self) -> None:
         """Poll in a task of the running loop, unless it already does."""
@@ -316,31 +320,48 @@ class Poller:
         # paths: it is the cheaper question for two or more invalidations, and for
         # one whose GetInvalidation answer would repeat more paths than a page holds.
         big = any(t.files + t.wildcards > PAGE_SIZE for t in due)
-        if len(due) >= 2 or big:  # noqa: PLR2004 - two or more
-            tallies = _tallies(due)
+        if (len(due) >= 2 or big) and not self.list_denied:  # noqa: PLR2004 - two or more
+            due = await self._poll_by_list(due)
+        for tracked in due:
+            await self._get(tracked)
+
+    async def _poll_by_list(self, due: list[_Tracked]) -> list[_Tracked]:
+        """Update what one ListInvalidations page answers for; return the due ones it did not."""
+        tallies = _tallies(due)
+        try:
             summaries, _ = await self._retrying(
                 self._api.list_operation,
                 lambda: self._api.list_page(tallies=tallies),
                 tallies=tallies,
             )
-            answered = {s.id: s.status for s in summaries}
-            await self._emitter.emit(
-                Polled(
-                    self._api.target_id,
-                    operation=self._api.list_operation,
-                    statuses={i: answered[i] for i in self._items if i in answered},
-                )
+        except AccessDenied as denied:
+            if type(denied) is not AccessDenied:
+                raise  # bad credentials: nothing else will work either
+            # A policy without List: GetInvalidation answers for each instead.
+            self.list_denied = True
+            log.info(
+                "%s: %s was denied; polling with %s instead",
+                self._api.context,
+                self._api.list_operation,
+                self._api.get_operation,
             )
-            # Completions first: what they teach schedules the ones still running.
-            found = [t for t in self._items.values() if t.invalidation.id in answered]
-            found.sort(key=lambda t: not answered[t.invalidation.id].is_completed)
-            for tracked in found:
-                status = answered[tracked.invalidation.id]
-                await self._update(tracked, attrs.evolve(tracked.invalidation, status=status))
-            due = [t for t in due if t.invalidation.id not in answered]
-            await self._adopt(summaries, tallies)
-        for tracked in due:
-            await self._get(tracked)
+            return due
+        answered = {s.id: s.status for s in summaries}
+        await self._emitter.emit(
+            Polled(
+                self._api.target_id,
+                operation=self._api.list_operation,
+                statuses={i: answered[i] for i in self._items if i in answered},
+            )
+        )
+        # Completions first: what they teach schedules the ones still running.
+        found = [t for t in self._items.values() if t.invalidation.id in answered]
+        found.sort(key=lambda t: not answered[t.invalidation.id].is_completed)
+        for tracked in found:
+            status = answered[tracked.invalidation.id]
+            await self._update(tracked, attrs.evolve(tracked.invalidation, status=status))
+        await self._adopt(summaries, tallies)
+        return [t for t in due if t.invalidation.id not in answered]
 
     async def _adopt(
         self, summaries: list[InvalidationSummary], tallies: tuple[Tally, ...]
@@ -353,13 +374,26 @@ class Poller:
         counts them against the budget before a create collides with them.
         """
         for summary in summaries:
+            if not self.adopting:
+                return
             if summary.status.is_completed or summary.id in self._items:
                 continue
-            found = await self._retrying(
-                self._api.get_operation,
-                functools.partial(self._api.get, summary.id, tallies=tallies),
-                tallies=tallies,
-            )
+            try:
+                found = await self._retrying(
+                    self._api.get_operation,
+                    functools.partial(self._api.get, summary.id, tallies=tallies),
+                    tallies=tallies,
+                )
+            except AccessDenied as denied:
+                if type(denied) is not AccessDenied:
+                    raise
+                self.adopting = False  # ours are polled by List; others stay unknown
+                log.warning(
+                    "%s: %s was denied; invalidations of other writers are not followed",
+                    self._api.context,
+                    self._api.get_operation,
+                )
+                return
             if found.is_completed or found.id in self._items:
                 continue
             self.follow(found)

@@ -35,6 +35,7 @@ import attrs
 from cfinv._gateway import Tally
 from cfinv._packing import Work, next_batch
 from cfinv.errors import (
+    AccessDenied,
     BatchTooLarge,
     CallerReferenceConflict,
     ServiceUnavailable,
@@ -281,9 +282,24 @@ class Run:
         """
         if not pending.ambiguous:
             return None
-        return await self.engine.discovery.by_reference(
-            pending.batch, since=pending.since, tallies=(self.tally,)
-        )
+        try:
+            return await self.engine.discovery.by_reference(
+                pending.batch, since=pending.since, tallies=(self.tally,)
+            )
+        except AccessDenied as denied:
+            if type(denied) is not AccessDenied:
+                raise
+            # Without List and Get nobody can tell: the paths go out again in a new
+            # batch (at worst invalidated twice, never lost).
+            log.warning(
+                "%s: batch %d may have been created (CallerReference %s), but looking it up "
+                "was denied (%s); its paths are sent again",
+                self.target_id,
+                pending.index,
+                pending.batch.caller_reference,
+                denied.operation,
+            )
+            return None
 
     async def _after_refusal(self, refusal: Exception, pending: _InDoubt) -> None:
         if isinstance(refusal, BatchTooLarge):

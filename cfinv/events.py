@@ -167,7 +167,11 @@ class Finished(Event):
     ``invalidate()`` is done: every batch completed, or it stopped early (see the report).
 
     Attributes:
-        report: The report it returns.
+        report: The report it returns (or the one its error carries).
+        error: The error ``invalidate()`` raises because a call failed for
+            good (a `cfinv.CloudFrontError`, say), or ``None``.  A timeout
+            shows in ``report.timed_out``.
     """
 
     report: InvalidationReport = attrs.field(repr=False)
+    error: Exception | None = attrs.field(default=None, kw_only=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
+    from opentelemetry.trace import TracerProvider
     from types_aiobotocore_cloudfront import CloudFrontClient
 
     from cfinv.events import Event
@@ -146,6 +147,18 @@ class Invalidator:
             runtime to run on virtual time, or ``Runtime.seeded(1)`` for
             repeatable jitter and CallerReferences.
         tenant: ``distribution_id`` names a distribution tenant.
+        discovery: Before sending, read which invalidations other writers
+            have in progress (``ListInvalidations`` and ``GetInvalidation``),
+            so batches fit what is free.  ``False`` reads nothing: the first
+            create is sent at once, and one that does not fit is refused with
+            ``TooManyInvalidationsInProgress``, after which cfinv waits and
+            retries.  With ``True`` and a policy that denies those reads,
+            cfinv logs one warning and goes on as with ``False``.  A
+            ``deploy_id`` needs discovery (it reads what earlier runs created).
+            See the docs' IAM page for the permissions each use needs.
+        tracer_provider: Where OpenTelemetry spans go (`cfinv.telemetry`):
+            ``None`` for the global provider (if ``opentelemetry-api`` is
+            installed), ``False`` for no spans.
     """
 
     def __init__(
@@ -168,6 +181,8 @@ class Invalidator:
         on_event: Callable[[Event], Any] | None = None,
         runtime: Runtime | None = None,
         tenant: bool = False,
+        discovery: bool = True,
+        tracer_provider: TracerProvider | Literal[False] | None = None,
     ) -> None:
         if not _is_id(distribution_id):
             msg = f"distribution_id must be a non-empty string, got {distribution_id!r}"
@@ -177,6 +192,13 @@ class Invalidator:
             msg = (
                 "pass either client= or the options to create one "
                 "(session, endpoint_url, region_name, config, verify), not both"
+            )
+            raise ValueError(msg)
+        if not discovery and deploy_id is not None:
+            msg = (
+                f"deploy_id={deploy_id!r} needs discovery: a run of a deploy reads what earlier "
+                "runs created (ListInvalidations, GetInvalidation); drop deploy_id or "
+                "discovery=False"
             )
             raise ValueError(msg)
         self.distribution_id = distribution_id
@@ -201,6 +223,8 @@ class Invalidator:
             pacer=pacer if pacer is not None else CreatePacer(runtime=runtime),
             on_event=on_event,
             references=references,
+            discovery=discovery,
+            tracer_provider=tracer_provider,
         )
         self._state = _State.UNOPENED
         self._calls: set[_Call] = set()
@@ -366,7 +390,9 @@ class Invalidator:
             except CfinvError as error:
                 await run.recover()
                 error.report = run.report()
-                await engine.emitter.emit(Finished(self.distribution_id, report=error.report))
+                await engine.emitter.emit(
+                    Finished(self.distribution_id, report=error.report, error=error)
+                )
                 raise
             if ending is not Ending.DONE:
                 await run.recover()

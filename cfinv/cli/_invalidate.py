@@ -222,6 +222,7 @@ async def run_pipeline(
                 on_event=progress,
                 stop=stop,
                 deploy_id=deploy_id,
+                discovery=getattr(args, "discovery", True),  # demo has no --no-discovery
                 **plan_options,
                 **client_options(args, session),
             )
@@ -247,6 +248,14 @@ def resolve_deploy_id(args: argparse.Namespace) -> str | None:
     """``--deploy-id``, or the CI run's; says on stderr which one is used."""
     if args.no_deploy_id:
         return None
+    if not args.discovery:
+        if args.deploy_id is not None:
+            msg = (
+                "--deploy-id needs discovery (a run of a deploy reads what earlier runs "
+                "created); drop --deploy-id or --no-discovery"
+            )
+            raise UsageError(msg)
+        return None  # a deploy id from CI would need discovery too
     if args.deploy_id is not None:
         try:
             deploy_id = check_deploy_id(args.deploy_id)

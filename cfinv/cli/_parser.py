@@ -493,6 +493,14 @@ def _pipeline_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
         help="no deploy id, even in CI: every run sends all its paths",
     )
     invalidate.add_argument(
+        "--no-discovery",
+        dest="discovery",
+        action="store_false",
+        help="read nothing before sending (no ListInvalidations or GetInvalidation of other "
+        "writers, no deploy id from CI): with --no-wait, only cloudfront:CreateInvalidation "
+        "is needed",
+    )
+    invalidate.add_argument(
         "--wait-for",
         nargs="+",
         default=[],

@@ -180,6 +180,11 @@ class CloudFrontEmulator:
             run on virtual time, or ``Runtime.seeded(7)`` for the same ids on
             every run.  Signatures are checked against the real clock, since
             clients sign with it.
+        denied_operations: Operations the credentials may not call, as an
+            IAM policy without that action would have it (e.g.
+            ``{"ListInvalidations", "GetInvalidation"}``): each such call is
+            answered 403 ``AccessDenied`` after its signature is checked and
+            before faults and rate limits, as CloudFront answers it.
     """
 
     def __init__(
@@ -200,6 +205,7 @@ class CloudFrontEmulator:
         request_timeout: float = 20.0,
         max_body_size: int = 8 * 2**20,
         runtime: Runtime | None = None,
+        denied_operations: Iterable[str] = (),
     ) -> None:
         if conflict_code not in {"observed", "documented"}:
             msg = f"conflict_code must be 'observed' or 'documented', got {conflict_code!r}"
@@ -233,6 +239,14 @@ class CloudFrontEmulator:
         self._request_timeout = request_timeout
         self._max_body_size = max_body_size
         self._control = handle_control(self)
+        self._denied = frozenset(denied_operations)
+        unknown = sorted(self._denied - set(DEFAULT_RATE_LIMITS))
+        if unknown:
+            msg = (
+                f"denied_operations: unknown operation(s) {unknown}; the emulator serves "
+                f"{sorted(DEFAULT_RATE_LIMITS)}"
+            )
+            raise ValueError(msg)
 
     def __repr__(self) -> str:
         state = self._endpoint_url or "stopped"
@@ -663,6 +677,25 @@ class CloudFrontEmulator:
         if failure is not None:
             raise ApiError(403, failure.code, failure.message)
 
+    @property
+    def denied_operations(self) -> frozenset[str]:
+        """The operations answered 403 ``AccessDenied`` (see ``denied_operations=``)."""
+        return self._denied
+
+    def _authorize(self, operation: str, match: re.Match[str] | None) -> None:
+        if operation not in self._denied:
+            return
+        kind = match["kind"] if match else "distribution"
+        target = match["target"] if match else "*"
+        resource = f"arn:aws:cloudfront::123456789012:{kind}/{target}"
+        raise ApiError(
+            403,
+            "AccessDenied",
+            f"User: arn:aws:iam::123456789012:user/testing is not authorized to perform: "
+            f"cloudfront:{operation} on resource: {resource} because no identity-based policy "
+            f"allows the cloudfront:{operation} action",
+        )
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith(CONTROL_PREFIX):
             return await self._control(request, await request.read())
@@ -686,6 +719,7 @@ class CloudFrontEmulator:
             body = await self._body(request)
             operation = self._check_route(request, match, operation)
             self._authenticate(request, body)
+            self._authorize(operation, match)
             fault = self._next_fault(operation)
             if fault is not None:
                 record = attrs.evolve(record, fault=fault[0])

@@ -188,6 +188,7 @@ class Invalidator:
             msg = f"distribution_id must be a non-empty string, got {distribution_id!r}"
             raise ValueError(msg)
         options = ClientOptions(session, endpoint_url, region_name, config, verify)
+        self._session = session  # an s3:// tree is listed with it too
         if client is not None and options != ClientOptions():
             msg = (
                 "pass either client= or the options to create one "
@@ -372,7 +373,7 @@ class Invalidator:
                 after it, and its ``report`` lists what was created.
         """
         limit = None if timeout is None else to_seconds(timeout)
-        served = None if tree is None else await load_tree(tree)
+        served = None if tree is None else await load_tree(tree, session=self._session)
         plan = plan_paths(
             paths,
             limits=self.limits,
@@ -528,7 +529,7 @@ async def invalidate_many(
     """
     if pacer is None:
         pacer = CreatePacer(runtime=options.get("runtime"))
-    served = None if tree is None else await load_tree(tree)
+    served = None if tree is None else await load_tree(tree, session=session)
     planning: dict[str, Any] = {
         "tree": served,
         "max_paths": max_paths,

@@ -423,6 +423,7 @@ def plan_paths(
     if isinstance(paths, (str, bytes)):
         msg = f"plan_paths() takes an iterable of paths, not a single string: {shortened(paths)}"
         raise TypeError(msg)
+    _check_budgets(max_paths, max_wildcards)
     if tree is None and (max_paths is not None or max_wildcards is not None):
         budgets = [
             f"{name}={value}"
@@ -444,23 +445,20 @@ def plan_paths(
     files, kept, covered = _drop_covered(ordered[split:], wildcards)
     collapsed = aliases_added = 0
     collateral: int | None = None
+    if index_document is not None:
+        _check_index_document(index_document)
     if tree is not None:
-        served = _normalize_tree(tree, limits)
-        budget = _budget(max_paths, max_wildcards, fixed=len(tags) + len(kept), wildcards=len(kept))
-        cover = _collapse(files, served, budget, index_document, fixed=len(tags) + len(kept))
-        changed = set(files)
-        collapsed = sum(1 for paths in cover.covered.values() for p in paths if p in changed)
-        aliases_added = sum(1 for p in cover.paths if p not in changed and not is_wildcard(p))
-        aliases_added += sum(
-            1 for paths in cover.covered.values() for p in paths if p not in changed
-        )
-        files = sorted(p for p in cover.paths if not is_wildcard(p))
-        chosen = [p for p in cover.paths if is_wildcard(p)]
-        covered.update(cover.covered)
-        kept = sorted(kept + chosen)
-        collateral = cover.collateral + _collateral(kept, chosen, served, changed)
+        collapse = _with_tree(
+            tags, files, kept, covered, set(ordered[split:]),
+            tree=_normalize_tree(tree, limits),
+            budgets=(max_paths, max_wildcards),
+            index=index_document,
+        )  # fmt: skip
+        files, kept, covered, collapsed, collateral, aliases_added = collapse
     elif index_document:
-        files, aliases_added = _add_aliases(files, kept, index_document)
+        files, aliases_added = _add_aliases(
+            files, kept, everything=set(ordered[split:]), index=index_document
+        )
     return Plan(
         batches=_chunk(tags + files, kept, limits),
         input_count=len(given),
@@ -493,13 +491,75 @@ def _normalize_tree(tree: Iterable[str], limits: Limits) -> frozenset[str]:
         msg = f"tree must be an iterable of paths, not a single string: {shortened(tree)}"
         raise TypeError(msg)
     served: set[str] = set()
-    for path in tree:
-        result = (
-            path if _CLEAN(path) and len(path) <= limits.path_length else _normalize(path, limits)
-        )
+    paths = list(tree)
+    bad = first_non_str(paths)
+    if bad is not None:
+        msg = f"tree paths must be str, got {shortened(bad)} ({type(bad).__name__})"
+        raise TypeError(msg)
+    for path in paths:
+        clean = _CLEAN(path) and len(path) <= limits.path_length
+        result = path if clean else _normalize(path, limits)
         if isinstance(result, str) and not is_wildcard(result) and result.startswith("/"):
             served.add(result)
+    if not served:
+        # Every wildcard would look free, and /* would win: a wrong source, most likely.
+        msg = "the tree is empty: give every path the site serves, or no tree at all"
+        raise ValueError(msg)
     return frozenset(served)
+
+
+def _check_budgets(max_paths: object, max_wildcards: object) -> None:
+    for name, value in (("max_paths", max_paths), ("max_wildcards", max_wildcards)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            msg = f"{name} must be an int or None, got {shortened(value)}"
+            raise TypeError(msg)
+        if value < 0:
+            msg = f"{name}={value} is negative; give 0 or more"
+            raise ValueError(msg)
+
+
+def _with_tree(
+    tags: list[str],
+    files: list[str],
+    kept: list[str],
+    covered: dict[str, tuple[str, ...]],
+    everything: set[str],
+    *,
+    tree: frozenset[str],
+    budgets: tuple[int | None, int | None],
+    index: str | None,
+) -> tuple[list[str], list[str], dict[str, tuple[str, ...]], int, int, int]:
+    """
+    The collapse: (files, wildcards, covered, collapsed, collateral, aliases added).
+
+    What the input's wildcards invalidate is invalidated anyway, so it is
+    outside the collapse's reckoning (no collateral counted twice), and a
+    chosen wildcard makes a narrower wildcard of the input unnecessary.
+    Directory URLs of changed index documents are needed even when a
+    wildcard of the input covers the document but not the directory URL.
+    """
+    max_paths, max_wildcards = budgets
+    fixed = len(tags) + len(kept)
+    budget = _budget(max_paths, max_wildcards, fixed=fixed, wildcards=len(kept))
+    needed = set(files)
+    if index:
+        needed |= {a for a in _aliases(everything, index) if not _under(a, kept)}
+    outside = frozenset(p for p in tree if not _under(p, kept))
+    try:
+        cover = _collapse(sorted(needed), outside, budget, index, fixed=fixed)
+    except ValueError as exc:
+        raise _budget_error(exc, max_paths, max_wildcards, fixed) from None
+    chosen = [p for p in cover.paths if is_wildcard(p)]
+    wildcards = sorted([w for w in kept if not _under(w[:-1], chosen)] + chosen)
+    sent = sorted(p for p in cover.paths if not is_wildcard(p))
+    changed = set(sent) | everything
+    collapsed = sum(1 for paths in cover.covered.values() for p in paths if p in changed)
+    aliases = len(needed - everything)
+    covered = {w: v for w, v in covered.items() if w in wildcards} | dict(cover.covered)
+    collateral = _collateral(wildcards, tree, everything, index)
+    return sent, wildcards, covered, collapsed, collateral, aliases
 
 
 def _budget(
@@ -514,7 +574,9 @@ def _budget(
         msg = f"max_wildcards={max_wildcards} is less than the {wildcards} wildcards given"
         raise ValueError(msg)
     left_wildcards = None if max_wildcards is None else max_wildcards - wildcards
-    if max_paths is None:
+    if max_paths is None:  # the default policy: CloudFront's 15 wildcards in progress in all
+        if left_wildcards is None:
+            left_wildcards = max(0, DEFAULT_MAX_WILDCARDS - wildcards)
         return None, left_wildcards
     left = max_paths - fixed
     if left < 0:
@@ -557,20 +619,64 @@ def _collapse(
     )
 
 
-def _collateral(
-    kept: list[str], chosen: list[str], served: frozenset[str], changed: set[str]
-) -> int:
-    """Unchanged served paths under the input's own wildcards (the chosen ones are counted)."""
-    own = [w[:-1] for w in kept if w not in chosen]
-    if not own:
-        return 0
-    return sum(1 for p in served if p not in changed and any(p.startswith(w) for w in own))
+def _under(path: str, wildcards: Iterable[str]) -> bool:
+    """Whether a wildcard (``p*``) of ``wildcards`` covers ``path``."""
+    return any(path.startswith(w[:-1]) for w in wildcards)
 
 
-def _add_aliases(files: list[str], kept: list[str], index: str) -> tuple[list[str], int]:
-    """Add ``/a/`` for each ``/a/<index>`` that no wildcard covers; the files and how many."""
+def _aliases(paths: Iterable[str], index: str) -> set[str]:
+    """The directory URLs (``/a/``) of the index documents (``/a/index.html``) among ``paths``."""
     suffix = "/" + index
+    return {p[: -len(index)] for p in paths if p.endswith(suffix)}
+
+
+def _collateral(
+    wildcards: list[str], served: frozenset[str], changed: set[str], index: str | None
+) -> int:
+    """Unchanged URLs of the site (served paths and their directory URLs) the wildcards cover."""
+    if not wildcards:
+        return 0
+    urls = set(served) | (_aliases(served, index) if index else set())
+    touched = changed | (_aliases(changed, index) if index else set())
+    ordered = sorted(urls - touched)
+    total = 0
+    for prefix in sorted(w[:-1] for w in wildcards):  # disjoint: none nested in another
+        lo = bisect.bisect_left(ordered, prefix)
+        total += bisect.bisect_left(ordered, _successor(prefix), lo) - lo
+    return total
+
+
+def _check_index_document(index: object) -> None:
+    """``index_document`` is a plain, encoded file name (``index.html``)."""
+    if not isinstance(index, str):
+        msg = f"index_document must be a file name (str), got {shortened(index)}"
+        raise TypeError(msg)
+    if not index or not index.isascii() or any(ch in index for ch in "/*"):
+        msg = (
+            f"index_document={index!r} must be a plain, encoded file name such as "
+            "'index.html' (no '/' or '*')"
+        )
+        raise ValueError(msg)
+
+
+def _budget_error(
+    exc: ValueError, max_paths: int | None, max_wildcards: int | None, fixed: int
+) -> ValueError:
+    """The cover's refusal, in the numbers the caller gave (not what was left of them)."""
+    asked = ", ".join(
+        f"{name}={value}"
+        for name, value in (("max_paths", max_paths), ("max_wildcards", max_wildcards))
+        if value is not None
+    )
+    shown = asked or "the default budget"
+    extra = f" after the {fixed} cache tags and wildcards given" if fixed else ""
+    return ValueError(f"{shown}{extra} cannot cover the change: {exc}")
+
+
+def _add_aliases(
+    files: list[str], kept: list[str], *, everything: set[str], index: str
+) -> tuple[list[str], int]:
+    """Add ``/a/`` for each changed ``/a/<index>`` (covered or not) that no wildcard covers."""
     have = set(files)
-    extra = {f[: -len(index)] for f in files if f.endswith(suffix) and f[: -len(index)] not in have}
-    extra = {a for a in extra if not any(a.startswith(w[:-1]) for w in kept)}
+    extra = {a for a in _aliases(everything, index) if a not in have and not _under(a, kept)}
     return sorted(have | extra), len(extra)

@@ -9,6 +9,7 @@ command's ends of it, with real HTTP to the emulator.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -222,3 +223,68 @@ def test_tree_and_budget_mistakes_are_usage_errors(
     code, _, err = run(capsys, "invalidate", "--distribution-id", "E1", "--dry-run", *argv, "/a")
     assert code == 252
     assert said in err
+
+
+# --- the input's own wildcards, tags and index documents, with a tree -----------------------
+
+
+def test_the_inputs_wildcards_are_part_of_the_reckoning() -> None:
+    """What a wildcard of the input throws out is not counted twice, nor covered twice."""
+    tree = [
+        "/a/1", "/a/2", *(f"/a/x/{n}" for n in range(100)),
+        "/b/1", "/b/2", *(f"/b/{n}" for n in range(3, 53)),
+    ]  # fmt: skip
+    plan = plan_paths(["/a/x/*", "/a/1", "/a/2", "/b/1", "/b/2"], tree=tree, max_paths=4)
+    # /a/* holds /a/x/* (invalidated anyway): 3 paths and 100 objects, not /b/* and 150.
+    assert sorted(_sent(plan)) == ["/a/*", "/b/1", "/b/2"]
+    assert plan.collateral == 100
+    nested = plan_paths(
+        ["/a/b/*", "/a/1", "/a/2"], tree=["/a/1", "/a/2", "/a/b/1", "/a/c"], max_paths=2
+    )
+    assert _sent(nested) == ["/a/*"]  # the input's /a/b/* is inside it: not sent as well
+    assert nested.collateral == 2  # /a/b/1 and /a/c, each once
+
+
+def test_collateral_of_the_inputs_wildcards_counts_changed_paths_as_changed() -> None:
+    """A changed path under an input wildcard is not collateral."""
+    plan = plan_paths(["/a/*", "/a/1"], tree=["/a/1", "/a/2"], max_paths=5)
+    assert plan.collateral == 1
+
+
+def test_a_directory_url_an_input_wildcard_misses_is_still_sent() -> None:
+    """/a/i* covers /a/index.html but not /a/: the alias is sent, with a tree or without."""
+    for tree in (["/a/index.html", "/a/x"], None):
+        plan = plan_paths(["/a/i*", "/a/index.html"], tree=tree, index_document="index.html")
+        assert sorted(_sent(plan)) == ["/a/", "/a/i*"], tree
+
+
+def test_the_default_policy_keeps_to_15_wildcards_with_the_inputs() -> None:
+    """The input's wildcards count against the default's 15 wildcards."""
+    dirs = [f"/d{n}/" for n in range(20)]
+    tree = [f"{d}{i}" for d in dirs for i in range(5)] + [f"{d[:-1]}-old/x" for d in dirs]
+    given = [f"/g{n}/*" for n in range(10)]
+    plan = plan_paths([*given, *(f"{d}{i}" for d in dirs for i in range(5))], tree=tree)
+    assert plan.wildcards <= DEFAULT_MAX_WILDCARDS
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "said"),
+    [
+        ({"max_paths": True}, TypeError, "max_paths must be an int or None, got True"),
+        ({"max_paths": -1}, ValueError, "max_paths=-1 is negative"),
+        ({"index_document": "/index.html"}, ValueError, "index_document='/index.html' must"),
+        ({"index_document": ""}, ValueError, "index_document='' must"),
+        ({"tree": []}, ValueError, "the tree is empty"),
+        ({"tree": ["/a", 7]}, TypeError, "tree paths must be str, got 7"),
+    ],
+)
+def test_bad_options_are_named(kwargs: dict[str, object], error: type, said: str) -> None:
+    """Each refusal names the value given, with or without a tree."""
+    with pytest.raises(error, match=re.escape(said)):
+        plan_paths(["/a"], **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_budget_refusal_names_the_budget_given() -> None:
+    """Not what was left of it after the tags and wildcards given."""
+    with pytest.raises(ValueError, match=r"^max_paths=2 after the 2 cache tags and wildcards"):
+        plan_paths(["#a", "#b", "/a/1"], tree=["/a/1", "/a/2"], max_paths=2)

@@ -96,12 +96,15 @@ def checked_plan(paths: list[str], options: dict[str, Any]) -> Plan:
     except ValueError as exc:
         if isinstance(exc, InvalidPathError):
             raise
-        option = (
-            str(exc)
-            .replace("max_paths=", "--max-paths ")
-            .replace("max_wildcards=", "--max-wildcards ")
-        )
-        raise UsageError(option.replace("tree=...", "--tree")) from None
+        said = str(exc)
+        for name, flag in (
+            ("max_paths=", "--max-paths "),
+            ("max_wildcards=", "--max-wildcards "),
+            ("index_document=", "--index-document "),
+            ("tree=...", "--tree"),
+        ):
+            said = said.replace(name, flag)
+        raise UsageError(said) from None
 
 
 def _dry_run(

@@ -69,7 +69,7 @@ from cfinv.models import first_non_str
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["Cover", "least_collateral", "optimal_cover"]
+__all__ = ["Cover", "check_budget", "least_collateral", "optimal_cover"]
 
 # A %XX escape becomes one private-use character while planning, so that no
 # prefix (hence no wildcard) ends between '%' and its two hex digits.  Encoded
@@ -181,7 +181,8 @@ def _checked_paths(paths: Iterable[str], what: str, *, wildcards_allowed: bool) 
     return result
 
 
-def _checked_budget(value: int | None, name: str) -> None:
+def check_budget(value: object, name: str) -> None:
+    """A budget is a whole number of 0 or more, or None (no limit); else a named error."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
@@ -526,8 +527,8 @@ def _universe(
     index_document: str | None,
 ) -> tuple[set[str], set[str]]:
     """Check the arguments; return the changed URLs and the site's URLs, aliases included."""
-    _checked_budget(max_paths, "max_paths")
-    _checked_budget(max_wildcards, "max_wildcards")
+    check_budget(max_paths, "max_paths")
+    check_budget(max_wildcards, "max_wildcards")
     changed_urls = _checked_paths(changed, "changed", wildcards_allowed=False)
     site_urls = _checked_paths(tree, "tree", wildcards_allowed=True)
     if index_document is not None:

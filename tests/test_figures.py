@@ -141,3 +141,23 @@ def test_figures_are_reproducible(figures: dict[str, bytes]) -> None:
     again, _ = build_figures()
     assert {name: figures[name] for name in FIGURES} == {name: again[name] for name in FIGURES}
     assert manifest(figures)["build"] != manifest(again)["build"]
+
+
+def test_python_names_link_to_pythons_docs_where_the_inventory_is_here() -> None:
+    """With Debian's python3.X-doc (.ci/run installs it), mkdocstrings gets its inventory."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("inventories", ROOT / "docs/hooks/inventories.py")
+    assert spec is not None
+    assert spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    inventory = hook.local_python_inventory()
+    if inventory is None:
+        pytest.skip("no python3.X-doc package here: the site builds without links to Python's docs")
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    config.plugins.on_config(config)  # the hook runs first (priority), then mkdocstrings
+    handlers = config.plugins["mkdocstrings"].config.handlers
+    assert {"url": inventory.as_uri(), "base_url": "https://docs.python.org/3/"} in handlers[
+        "python"
+    ]["inventories"]

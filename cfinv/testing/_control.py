@@ -32,6 +32,8 @@ __all__ = [
     "PREFIX",
     "call_from_json",
     "call_to_json",
+    "client_environ",
+    "client_settings",
     "handle_control",
     "invalidation_from_json",
     "invalidation_to_json",
@@ -106,6 +108,38 @@ def call_from_json(data: dict[str, Any]) -> CallRecord:
         request_id=data["RequestId"],
         answered=data["Answered"],
     )
+
+
+# --- how a client reaches an emulator ----------------------------------------------------
+
+
+def client_settings(
+    endpoint_url: str, access_key: str, secret_key: str, ca_bundle: str | None
+) -> dict[str, Any]:
+    """``create_client("cloudfront", **settings)`` for an emulator (in-process or remote)."""
+    settings: dict[str, Any] = {
+        "endpoint_url": endpoint_url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": access_key,
+        "aws_secret_access_key": secret_key,
+    }
+    if ca_bundle is not None:
+        settings["verify"] = ca_bundle
+    return settings
+
+
+def client_environ(settings: dict[str, Any]) -> dict[str, str]:
+    """The environment variables that give AWS SDKs and the AWS CLI the same ``settings``."""
+    env = {
+        "AWS_ENDPOINT_URL_CLOUDFRONT": settings["endpoint_url"],
+        "AWS_DEFAULT_REGION": settings["region_name"],
+        "AWS_REGION": settings["region_name"],
+        "AWS_ACCESS_KEY_ID": settings["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": settings["aws_secret_access_key"],
+    }
+    if "verify" in settings:
+        env["AWS_CA_BUNDLE"] = env["NODE_EXTRA_CA_CERTS"] = settings["verify"]
+    return env
 
 
 # --- the server side ------------------------------------------------------------------------

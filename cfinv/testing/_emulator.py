@@ -42,7 +42,7 @@ from cfinv.testing._backend import (
     TargetKind,
 )
 from cfinv.testing._control import PREFIX as CONTROL_PREFIX
-from cfinv.testing._control import handle_control
+from cfinv.testing._control import client_environ, client_settings, handle_control
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -609,15 +609,7 @@ class CloudFrontEmulator:
         and with ``tls=True`` the CA bundle to verify with (``verify``).
         """
         access_key, secret_key = next(iter((self._credentials or _DEFAULT_CREDENTIALS).items()))
-        kwargs: dict[str, Any] = {
-            "endpoint_url": self.endpoint_url,
-            "region_name": "us-east-1",
-            "aws_access_key_id": access_key,
-            "aws_secret_access_key": secret_key,
-        }
-        if self.ca_bundle is not None:
-            kwargs["verify"] = self.ca_bundle
-        return kwargs
+        return client_settings(self.endpoint_url, access_key, secret_key, self.ca_bundle)
 
     def environ(self) -> dict[str, str]:
         """
@@ -628,17 +620,7 @@ class CloudFrontEmulator:
         emulator; with ``tls=True`` also the CA bundle (``AWS_CA_BUNDLE``, and
         ``NODE_EXTRA_CA_CERTS`` for Node.js).
         """
-        kwargs = self.client_kwargs()
-        env = {
-            "AWS_ENDPOINT_URL_CLOUDFRONT": kwargs["endpoint_url"],
-            "AWS_DEFAULT_REGION": kwargs["region_name"],
-            "AWS_REGION": kwargs["region_name"],
-            "AWS_ACCESS_KEY_ID": kwargs["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": kwargs["aws_secret_access_key"],
-        }
-        if self.ca_bundle is not None:
-            env["AWS_CA_BUNDLE"] = env["NODE_EXTRA_CA_CERTS"] = self.ca_bundle
-        return env
+        return client_environ(self.client_kwargs())
 
     # --- the server ----------------------------------------------------------------
 

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from cfinv.policies import to_seconds
 from cfinv.testing._backend import ApiError, CallRecord, EmulatedInvalidation, FaultKind
-from cfinv.testing._control import PREFIX, call_from_json, invalidation_from_json
+from cfinv.testing._control import (
+    PREFIX,
+    call_from_json,
+    client_environ,
+    client_settings,
+    invalidation_from_json,
+)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -281,29 +287,11 @@ class RemoteEmulator:
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``session.create_client("cloudfront", **kwargs)``."""
-        kwargs: dict[str, Any] = {
-            "endpoint_url": self._url,
-            "region_name": "us-east-1",
-            "aws_access_key_id": self._access_key,
-            "aws_secret_access_key": self._secret_key,
-        }
-        if self._ca_bundle is not None:
-            kwargs["verify"] = self._ca_bundle
-        return kwargs
+        return client_settings(self._url, self._access_key, self._secret_key, self._ca_bundle)
 
     def environ(self) -> dict[str, str]:
         """Environment variables that point AWS SDKs and the AWS CLI at the emulator."""
-        kwargs = self.client_kwargs()
-        env = {
-            "AWS_ENDPOINT_URL_CLOUDFRONT": kwargs["endpoint_url"],
-            "AWS_DEFAULT_REGION": kwargs["region_name"],
-            "AWS_REGION": kwargs["region_name"],
-            "AWS_ACCESS_KEY_ID": kwargs["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": kwargs["aws_secret_access_key"],
-        }
-        if self._ca_bundle is not None:
-            env["AWS_CA_BUNDLE"] = env["NODE_EXTRA_CA_CERTS"] = self._ca_bundle
-        return env
+        return client_environ(self.client_kwargs())
 
 
 def _api_error(error: urllib.error.HTTPError) -> ApiError:

@@ -41,6 +41,19 @@ the work on real deploys: a single changed URL is sent exactly, and a subtree
 whose URLs all changed is one free wildcard (plus, under a wildcard cap, the
 all-exact alternative), so neither is expanded.
 
+The limits.  A sub-cover is only worth keeping if the rest of the site can
+still be covered within the budget.  Where a node's sub-cover is used no
+wildcard above it is, so the changed URLs outside it are covered inside the
+subtrees around it (its siblings, its ancestors' siblings and their own URLs),
+each wildcard inside one of them, where it saves at most that subtree's
+changed URLs less one path.  So with ``k`` wildcards left for the outside, the
+outside needs at least its changed URLs less the ``k`` best savings, and a
+sub-cover of ``w`` wildcards may use only the budget that leaves (``k = W -
+w``; without a cap, every saving).  Each merge keeps only the sums within
+these limits, and visits only those: on sites where most subtrees hold changed
+and unchanged URLs alike it cuts the work five- to sevenfold, and the result
+is the same (an entry beyond the limits is in no cover within the budget).
+
 Complexity.  With ``n`` changed URLs (index aliases included), ``m`` site URLs,
 budget ``B`` and wildcard cap ``W``: building the trie and counting collateral
 (binary search in the sorted URLs) is ``O((n + m) log m)`` string operations.
@@ -48,17 +61,21 @@ A node's Pareto set has at most ``min(B, c) + 1`` entries per wildcard count
 (``c`` = changed URLs below it) and at most ``min(W, c / 2) + 1`` wildcard
 counts, so merging is ``O(n B)`` in all without a cap (the tree-knapsack bound:
 a merge of sets of sizes ``min(B, a)`` and ``min(B, b)`` is paid for by the
-``a + b`` URLs below it) and ``O(n B W^2)`` with one, in the worst case.  On
-the real deploys of ``tests/benchmarks/bench_collapse.py`` (sites of up to
-6,600 paths and 6,500 changes; the index aliases make up to 13,000 URLs) the
-Pareto sets stay far smaller: the slowest deploy takes well under a second at
-``B = 100``, with or without ``W = 15`` (the benchmark prints the figures).
+``a + b`` URLs below it) and ``O(n B W^2)`` with one, in the worst case; the
+limits cost ``O(W log W)`` per merge.  Measured on a two-core machine
+(``tests/benchmarks/bench_cover_scale.py``: random sites of 13,000 paths, up
+to 18,000 URLs with index aliases, 5 to 95 % changed): at most about 0.4 s for
+any budget up to 100 with ``W = 15``, or for the cheapest of all those budgets
+(`cheapest_cover`); on the real deploys of ``tests/benchmarks/bench_collapse.py``
+(up to 6,500 changed paths) less than that.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
+from itertools import accumulate
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -67,9 +84,9 @@ import attrs
 from cfinv.models import first_non_str
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["Cover", "check_budget", "least_collateral", "optimal_cover"]
+__all__ = ["Cover", "cheapest_cover", "check_budget", "least_collateral", "optimal_cover"]
 
 # A %XX escape becomes one private-use character while planning, so that no
 # prefix (hence no wildcard) ends between '%' and its two hex digits.  Encoded
@@ -255,32 +272,94 @@ def _join(a: _Sol, b: _Sol) -> _Sol:
 
 
 def _pareto(
-    grid: list[int], how: list[_Sol], rows: int, width: int, out: list[_Entry]
-) -> list[_Entry]:
+    cells: Iterable[tuple[int, int, int, int]], width: int
+) -> list[tuple[int, int, int, int]]:
     """
-    Append to ``out`` the entries of ``grid`` that no other entry dominates.
+    The entries among ``cells`` that no other entry dominates.
 
-    ``grid[w * width + b]`` is the best key with ``w`` wildcards and ``b``
-    billable paths.  An entry survives if its key beats every entry with at
-    most as many wildcards and billable paths.
+    ``cells`` holds ``(wildcards, billable, key, ref)`` in ``(wildcards,
+    billable)`` order, with ``billable < width`` and the best key first where
+    a pair repeats.  An entry survives if its key beats every entry with at
+    most as many wildcards and billable paths.  The work is linear in the
+    cells, plus ``width`` per row that has survivors.
     """
-    inf = _INF
-    below = [inf] * width  # best key with fewer wildcards and at most b paths
-    for w in range(rows):
-        run = inf  # best key of this row with at most b paths
-        base = w * width
-        for b in range(width):
-            key = grid[base + b]
-            bound = below[b]
-            bound = min(bound, run)
-            if key < bound:
-                out.append((w, b, key, how[base + b]))
-                run = key
-            below[b] = min(below[b], run)
+    out: list[tuple[int, int, int, int]] = []
+    below = [_INF] * width  # the best key of the rows before, with at most b paths
+    fresh: list[tuple[int, int]] = []  # this row's survivors, (paths, key)
+    row = -1
+    run = _INF  # the best key of this row so far (fewer paths)
+    for w, b, key, ref in cells:
+        if w != row:
+            _lower(below, fresh)
+            fresh = []
+            row = w
+            run = _INF
+        if key < run and key < below[b]:
+            out.append((w, b, key, ref))
+            fresh.append((b, key))
+            run = key
     return out
 
 
-_INF = 1 << 200
+def _lower(below: list[int], fresh: list[tuple[int, int]]) -> None:
+    """Fold one row's survivors (paths up, keys down) into ``below``."""
+    width = len(below)
+    for start, key in fresh:
+        b = start
+        while b < width and below[b] > key:
+            below[b] = key
+            b += 1
+
+
+def _sums(
+    a: list[_Entry], b: list[_Entry], limits: list[int], width: int
+) -> tuple[list[int], list[int]]:
+    """
+    The best sum of an entry of ``a`` and one of ``b`` for each (wildcards, paths).
+
+    Only sums of ``w`` wildcards and at most ``limits[w]`` paths (and fewer
+    than ``width``) count.  Returns ``grid`` and ``pair``: ``grid[w * width +
+    p]`` is the least key of the sums of ``w`` wildcards and ``p`` paths
+    (``_INF`` if none) and ``pair`` the ``i * len(b) + j`` of the first pair
+    that makes it.  The outer loop runs over the smaller side; the inner one
+    over the other side's entries by wildcards, fewest paths first, and stops
+    at the first sum over the limit: only sums that fit are visited.
+    """
+    rows = len(limits)
+    size = rows * width
+    grid = [_INF] * size
+    pair = [0] * size
+    ends = [min(limit + 1, width) for limit in limits]
+    swap = len(a) > len(b)
+    outer, inner = (b, a) if swap else (a, b)
+    stride = len(b)
+    groups: list[list[tuple[int, int, int]]] = [[] for _ in range(rows)]
+    for j, (w2, b2, k2, _h2) in enumerate(inner):
+        if w2 < rows and b2 < width:
+            groups[w2].append((b2, k2, j * stride if swap else j))
+    for group in groups:
+        group.sort()
+    for i, (w1, b1, k1, _h1) in enumerate(outer):
+        tag = i if swap else i * stride
+        for w2 in range(rows - w1):
+            w = w1 + w2
+            room = ends[w] - b1
+            base = w * width + b1
+            for b2, k2, j in groups[w2]:
+                if b2 >= room:
+                    break
+                key = k1 + k2
+                cell = base + b2
+                best = grid[cell]
+                # Equal keys go to the first entry of a, then of b, either way round.
+                if key < best or (key == best and tag + j < pair[cell]):
+                    grid[cell] = key
+                    pair[cell] = tag + j
+    return grid, pair
+
+
+# Above every key: collateral, paths and wildcards stay far below 2**20 each.
+_INF = 1 << 62
 
 
 class _Solver:
@@ -304,61 +383,132 @@ class _Solver:
         self.m1 = len(changed) + 1
         self.m2 = self.m1 * self.m1
         self.collateral: dict[int, int] = {}
+        # What lies outside each node, for the limits of its sub-covers (see
+        # `_limits`): (changed URLs, the largest paths a wildcard there could
+        # save, up to the cap, best first; all such savings summed).
+        self.outside: dict[int, tuple[int, list[int], int]] = {trie.root: (0, [], 0)}
+        self.counts: dict[int, tuple[int, int]] = {}
         # The wildcard dimension of one wildcard: none without a cap.
         self.one = 0 if wildcard_cap is None else 1
 
     def key(self, collateral: int, billable: int, wildcards: int) -> int:
         return collateral * self.m2 + billable * self.m1 + wildcards
 
-    def combine(self, a: list[_Entry], b: list[_Entry], extra: _Entry | None) -> list[_Entry]:
-        """The Pareto set of every sum of an entry of ``a`` and one of ``b`` (and ``extra``)."""
+    def combine(
+        self, a: list[_Entry], b: list[_Entry], extra: _Entry | None, limits: list[int]
+    ) -> list[_Entry]:
+        """
+        The Pareto set of every sum of an entry of ``a`` and one of ``b`` (and ``extra``).
+
+        Only entries of ``w`` wildcards and at most ``limits[w]`` paths are
+        kept: the rest of the site needs the paths the others would take.
+        """
+        rows = sum(1 for limit in limits if limit >= 1)  # limits never grow with w
+        if not rows:
+            return []
+        if extra is not None and (extra[0] >= rows or extra[1] > limits[extra[0]]):
+            extra = None
         if not a or not b:  # one side needs more paths than the budget: only extra is left
             return [extra] if extra is not None else []
-        rows = min(
-            (self.cap if self.cap is not None else 0),
-            max(e[0] for e in a) + max(e[0] for e in b) + (extra is not None),
-        )
-        width = min(self.budget, max(e[1] for e in a) + max(e[1] for e in b)) + 1
-        size = (rows + 1) * width
-        grid = [_INF] * size
-        left = [0] * size
-        right = [0] * size
-        for i, (w1, b1, k1, _h1) in enumerate(a):
-            for j, (w2, b2, k2, _h2) in enumerate(b):
-                w = w1 + w2
-                bill = b1 + b2
-                if w > rows or bill >= width:
-                    continue
-                cell = w * width + bill
-                key = k1 + k2
-                if key < grid[cell]:
-                    grid[cell] = key
-                    left[cell] = i
-                    right[cell] = j
-        how: list[_Sol] = [None] * size
-        for cell in range(size):
-            if grid[cell] < _INF:
-                how[cell] = _join(a[left[cell]][3], b[right[cell]][3])
+        if len(a) == 1 or len(b) == 1:  # a shift keeps the other side's Pareto set
+            return self._shifted(a, b, extra, limits[:rows])
+        rows = min(rows - 1, max(e[0] for e in a) + max(e[0] for e in b) + (extra is not None))
+        width = min(limits[0], max(e[1] for e in a) + max(e[1] for e in b)) + 1
+        grid, pair = _sums(a, b, limits[: rows + 1], width)
+        stride = len(b)
         if extra is not None and extra[0] <= rows and extra[1] < width:
-            self._place(grid, how, width, extra)
-        return _pareto(grid, how, rows + 1, width, [])
+            cell = extra[0] * width + extra[1]
+            if extra[2] < grid[cell]:
+                grid[cell] = extra[2]
+                pair[cell] = -1
+
+        inf = _INF
+        cells = [
+            (cell // width, cell % width, grid[cell], pair[cell])
+            for cell in range(len(grid))
+            if grid[cell] < inf
+        ]
+        last = extra[3] if extra is not None else None
+        return [
+            (w, bill, key, last if made < 0 else _join(a[made // stride][3], b[made % stride][3]))
+            for w, bill, key, made in _pareto(cells, width)
+        ]
+
+    def _shifted(
+        self, a: list[_Entry], b: list[_Entry], extra: _Entry | None, limits: list[int]
+    ) -> list[_Entry]:
+        """`combine` where one side holds a single entry (``limits`` cut to the rows)."""
+        rows = len(limits)
+        if len(a) == 1:
+            w1, b1, k1, h1 = a[0]
+            out = [
+                (w1 + w2, b1 + b2, k1 + k2, _join(h1, h2))
+                for w2, b2, k2, h2 in b
+                if w1 + w2 < rows and b1 + b2 <= limits[w1 + w2]
+            ]
+        else:
+            w2, b2, k2, h2 = b[0]
+            out = [
+                (w1 + w2, b1 + b2, k1 + k2, _join(h1, h2))
+                for w1, b1, k1, h1 in a
+                if w1 + w2 < rows and b1 + b2 <= limits[w1 + w2]
+            ]
+        if extra is None:
+            return out
+        if not out:
+            return [extra]
+        return self.alone(out, extra)
 
     def alone(self, entries: list[_Entry], extra: _Entry) -> list[_Entry]:
         """The Pareto set of ``entries`` and ``extra``."""
-        rows = max(e[0] for e in (*entries, extra)) + 1
-        width = max(e[1] for e in (*entries, extra)) + 1
-        grid = [_INF] * (rows * width)
-        how: list[_Sol] = [None] * (rows * width)
-        for entry in (*entries, extra):
-            self._place(grid, how, width, entry)
-        return _pareto(grid, how, rows, width, [])
+        both = (*entries, extra)
+        cells = sorted((w, b, key, index) for index, (w, b, key, _sol) in enumerate(both))
+        width = max(entry[1] for entry in both) + 1
+        return [(w, b, key, both[index][3]) for w, b, key, index in _pareto(cells, width)]
 
-    @staticmethod
-    def _place(grid: list[int], how: list[_Sol], width: int, entry: _Entry) -> None:
-        cell = entry[0] * width + entry[1]
-        if entry[2] < grid[cell]:
-            grid[cell] = entry[2]
-            how[cell] = entry[3]
+    def _best(self, first: list[int], second: list[int]) -> list[int]:
+        """The largest savings of both lists, best first, as many as the cap allows."""
+        if self.cap is None:
+            return []
+        return heapq.nlargest(self.cap, [*first, *second])
+
+    def _limits(self, reach: int, spare: list[int], total: int) -> list[int]:
+        """
+        The most paths a sub-cover of ``w`` wildcards may use, for each ``w``.
+
+        Where a sub-cover is used, no wildcard above it is, so the ``reach``
+        changed URLs outside it are covered within the subtrees around it,
+        each wildcard there inside one of them: a wildcard saves at most the
+        changed URLs of its subtree less one (``spare``, best first; ``total``
+        all of them).  With ``k`` wildcards left to the outside it needs at
+        least ``reach`` less the ``k`` best savings paths, and the budget is
+        what remains.
+        """
+        if self.cap is None:
+            return [self.budget - reach + total]
+        saved = [0, *accumulate(spare)]
+        return [
+            self.budget - reach + saved[min(self.cap - w, len(spare))]
+            for w in range(self.cap + 1)
+        ]
+
+    def _look_outside(self, node: int, count: int, children: list[int]) -> None:
+        """Count the children's URLs and say what lies outside each of them."""
+        reach, spare, total = self.outside[node]
+        counts = [self.below(child) for child in children]
+        savings = [changed - 1 for changed, _unchanged in counts]
+        everything = sum(savings)
+        top = heapq.nlargest(self.cap + 1, savings) if self.cap is not None else []
+        for child, found, saving in zip(children, counts, savings, strict=True):
+            self.counts[child] = found
+            others = list(top)
+            if saving in others:
+                others.remove(saving)
+            self.outside[child] = (
+                reach + count - found[0],
+                self._best(spare, others),
+                total + everything - saving,
+            )
 
     def below(self, node: int) -> tuple[int, int]:
         """How many changed URLs and unchanged URLs start with the node's prefix."""
@@ -391,9 +541,20 @@ class _Solver:
         else:
             acc = tables.pop(children[0])
             rest = children[1:]
+        # What lies outside the children merged so far: the node's outside and
+        # the children still to come (their savings, best first, from the end).
+        reach, spare, total = self.outside[node]
+        later: list[tuple[int, list[int], int]] = [(0, [], 0)]
+        for child in reversed(rest[1:]):
+            count = self.counts[child][0]
+            n, tops, saved = later[-1]
+            later.append((n + count, self._best([count - 1], tops), saved + count - 1))
+        later.reverse()
         for position, child in enumerate(rest):
-            last = position == len(rest) - 1
-            acc = self.combine(acc, tables.pop(child), wildcard if last else None)
+            n, tops, saved = later[position]
+            limits = self._limits(reach + n, self._best(spare, tops), total + saved)
+            extra = wildcard if position == len(rest) - 1 else None
+            acc = self.combine(acc, tables.pop(child), extra, limits)
         if not rest and wildcard is not None:
             acc = self.alone(acc, wildcard)
         return acc
@@ -406,26 +567,33 @@ class _Solver:
         while pending:
             node = pending.pop()
             order.append(node)
-            count, unchanged = self.below(node)
+            count, unchanged = self.counts.get(node) or self.below(node)
             if count == 1:
                 tables[node] = [(0, 1, self.key(0, 1, 0), None)]
             elif unchanged == 0:
                 tables[node] = self._settled(node, count)
             else:
                 self.collateral[node] = unchanged
-                pending.extend(self.trie.children[node])
+                children = self.trie.children[node]
+                self._look_outside(node, count, children)
+                pending.extend(children)
         for node in reversed(order):
             if node not in tables:
                 tables[node] = self._merged(node, tables)
         return tables[self.trie.root]
 
-    def solve(self) -> _Sol:
-        """Return the best cover within the budget, or raise if there is none."""
-        within = [
+    def within(self) -> list[_Entry]:
+        """The root's entries within the budget and the wildcard cap."""
+        cap = self.cap
+        return [
             entry
             for entry in self.frontier()
-            if entry[1] <= self.budget and (self.cap is None or entry[0] <= self.cap)
+            if entry[1] <= self.budget and (cap is None or entry[0] <= cap)
         ]
+
+    def solve(self) -> _Sol:
+        """Return the best cover within the budget, or raise if there is none."""
+        within = self.within()
         if not within:  # pragma: no cover - optimal_cover checks feasibility first
             msg = f"no cover within max_paths={self.budget}, max_wildcards={self.cap}"
             raise ValueError(msg)
@@ -615,6 +783,56 @@ def least_collateral(
     return tuple(curve)
 
 
+def cheapest_cover(
+    changed: Iterable[str],
+    tree: Iterable[str],
+    *,
+    max_paths: int,
+    price: Callable[[int, int], float],
+    max_wildcards: int | None = None,
+    index_document: str | None = None,
+) -> Cover:
+    """
+    The cover of least ``price(billable, collateral)`` within a budget, in one run.
+
+    The same cover as solving `least_collateral` first and then `optimal_cover`
+    at the cheapest budget (the fewest paths among equal prices), for the
+    cost of one program: every budget's best cover is on the root's frontier.
+
+    >>> cover = cheapest_cover(
+    ...     ["/a/1", "/a/2", "/b"],
+    ...     ["/a/1", "/a/2", "/a/3", "/b"],
+    ...     max_paths=3,
+    ...     price=lambda paths, collateral: 0.005 * paths + 0.02 * collateral,
+    ... )
+    >>> cover.paths, cover.collateral
+    (('/a/1', '/a/2', '/b'), 0)
+
+    Args:
+        changed: As for `optimal_cover`.
+        tree: As for `optimal_cover`.
+        max_paths: The largest budget to consider, at least 1.
+        price: What a cover of so many billable paths and so much collateral
+            costs; the least wins.
+        max_wildcards: As for `optimal_cover`.
+        index_document: As for `optimal_cover`.
+
+    Raises:
+        ValueError: As for `optimal_cover`.
+        TypeError: As for `optimal_cover`.
+    """
+    changed_urls, site_urls = _universe(changed, tree, max_paths, max_wildcards, index_document)
+    if not changed_urls:
+        return Cover(paths=(), billable=0, wildcards=0, collateral=0, covered={})
+    tokens, solver, trie = _solver(changed_urls, site_urls, max_paths, max_wildcards)
+    m2 = solver.m2
+    best = min(
+        solver.within(),
+        key=lambda entry: (price(entry[1], entry[2] // m2), entry[1], entry[2]),
+    )
+    return _cover_of(best[3], tokens, solver, trie)
+
+
 def _solver(
     changed_urls: set[str], site_urls: set[str], max_paths: int, max_wildcards: int | None
 ) -> tuple[_Tokens, _Solver, _Trie]:
@@ -631,8 +849,13 @@ def _solve(
     changed_urls: set[str], site_urls: set[str], max_paths: int, max_wildcards: int | None
 ) -> Cover:
     tokens, solver, trie = _solver(changed_urls, site_urls, max_paths, max_wildcards)
+    return _cover_of(solver.solve(), tokens, solver, trie)
+
+
+def _cover_of(how: _Sol, tokens: _Tokens, solver: _Solver, trie: _Trie) -> Cover:
+    """The `Cover` that one entry of the program stands for."""
     changed, unchanged = solver.changed, solver.unchanged
-    nodes = sorted(_wildcard_nodes(solver.solve()), key=trie.text.__getitem__)
+    nodes = sorted(_wildcard_nodes(how), key=trie.text.__getitem__)
     everything = sorted([*changed, *unchanged])
     sent: list[str] = []
     covered: dict[str, tuple[str, ...]] = {}

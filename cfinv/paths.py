@@ -592,24 +592,24 @@ def _collapse(
     *,
     fixed: int,
 ) -> Cover:
-    from cfinv._cover import least_collateral, optimal_cover  # the dynamic program
+    from cfinv._cover import cheapest_cover, optimal_cover  # the dynamic program
     from cfinv.report import PRICE_PER_PATH
 
     max_paths, max_wildcards = budget
     if max_paths is None:  # the default: the cheapest budget, collateral priced too
         max_wildcards = DEFAULT_MAX_WILDCARDS if max_wildcards is None else max_wildcards
         limit = DEFAULT_BUDGET_LIMIT - fixed
-        if limit < 1 or not files:
-            return optimal_cover(files, served, max_paths=None, index_document=index)
-        curve = least_collateral(
-            files, served, max_paths=limit, max_wildcards=max_wildcards, index_document=index
-        )
-        start = limit - len(curve) + 1  # budgets too small for any cover are left out
-        costs = [
-            (PRICE_PER_PATH * k + DEFAULT_PRICE_PER_OBJECT * collateral, k)
-            for k, collateral in enumerate(curve, start)
-        ]
-        max_paths = min(costs)[1] if costs else None
+        if limit >= 1 and files:
+            return cheapest_cover(
+                files,
+                served,
+                max_paths=limit,
+                max_wildcards=max_wildcards,
+                index_document=index,
+                price=lambda paths, collateral: (
+                    PRICE_PER_PATH * paths + DEFAULT_PRICE_PER_OBJECT * collateral
+                ),
+            )
     return optimal_cover(
         files, served, max_paths=max_paths, max_wildcards=max_wildcards, index_document=index
     )

@@ -6,10 +6,10 @@ import itertools
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cfinv._cover import Cover, least_collateral, optimal_cover
+from cfinv._cover import Cover, cheapest_cover, least_collateral, optimal_cover
 from cfinv.paths import normalize_path, path_problem
 
 SITES = Path(__file__).parents[2] / "shared" / "sites"
@@ -225,6 +225,165 @@ def test_least_collateral_is_the_collateral_of_each_budget(
         for k in range(1, 9)
     ]
     assert expected == list(curve)
+
+
+# --- an unpruned program, for sites too large for brute force --------------------
+
+
+Table = dict[tuple[int, int], int]  # (wildcards, paths) -> least collateral
+
+
+def plain_sum(left: Table, right: Table, cap: int, max_paths: int) -> Table:
+    """Every choice of one side with every choice of the other, within the budgets."""
+    merged: Table = {}
+    for (w1, b1), c1 in left.items():
+        for (w2, b2), c2 in right.items():
+            cell = (w1 + w2, b1 + b2)
+            if cell[0] <= cap and cell[1] <= max_paths:
+                merged[cell] = min(merged.get(cell, c1 + c2), c1 + c2)
+    return merged
+
+
+def plain_program(
+    changed: set[str],
+    tree: set[str],
+    *,
+    max_paths: int,
+    max_wildcards: int | None,
+    index_document: str | None,
+    tokens: dict[str, list[str]],
+) -> tuple[int, int, int]:
+    """
+    The least (collateral, billable, wildcards), by a program that prunes nothing.
+
+    The candidates of `brute_force` form a laminar family (two prefixes match
+    nested or disjoint sets); each keeps, for every (wildcards, paths), its
+    least collateral: its direct changed URLs sent exactly, plus any choice
+    for each largest candidate inside it, or itself as one wildcard.  Dicts,
+    no bounds, no Pareto sets: slow and plain, unlike cfinv._cover.
+    """
+    changed_urls, unchanged = universe(changed, tree, index_document)
+    site = changed_urls | unchanged
+    ordered = sorted(
+        {
+            frozenset(u for u in site if u.startswith("".join(tokens[url][:cut])))
+            for url in site
+            for cut in range(1, len(tokens[url]) + 1)
+        },
+        key=len,
+    )
+    cap = max_paths if max_wildcards is None else max_wildcards
+    parent_of = {
+        inner: next(outer for outer in ordered[i + 1 :] if inner < outer)
+        for i, inner in enumerate(ordered)
+        if any(inner < outer for outer in ordered[i + 1 :])
+    }
+    tables: dict[frozenset[str], Table] = {}
+    for node in ordered:  # inner sets first
+        children = [child for child, parent in parent_of.items() if parent == node]
+        loose = (node & changed_urls).difference(*children)
+        table: Table = {(0, len(loose)): 0} if len(loose) <= max_paths else {}
+        for child in children:
+            table = plain_sum(table, tables[child], cap, max_paths)
+        if cap >= 1 and node & changed_urls:
+            here = len(node & unchanged)
+            table[(1, 1)] = min(table.get((1, 1), here), here)
+        tables[node] = table
+    total: Table = {(0, 0): 0}
+    for root in (node for node in ordered if node not in parent_of):
+        total = plain_sum(total, tables[root], cap, max_paths)
+    return min((c, b, w) for (w, b), c in total.items())
+
+
+@st.composite
+def larger_deploys(
+    draw: st.DrawFn,
+) -> tuple[set[str], set[str], dict[str, list[str]]]:
+    """A site of up to 40 pages in up to three directory levels, and one deploy."""
+    names = st.sampled_from(["a", "b", "ab", "%C3%A9"])
+    pages = st.sampled_from(["index.html", "p.html", "q.css", "r"])
+    page = st.tuples(st.lists(names, min_size=0, max_size=3), pages)
+    served = draw(st.lists(page, min_size=1, max_size=40))
+    deleted = draw(st.lists(page, max_size=3))
+    tokens: dict[str, list[str]] = {}
+    urls: list[str] = []
+    for dirs, name in [*served, *deleted]:
+        parts = [token for d in dirs for token in (d, "/")] + [name]
+        url = "/" + "".join(parts)
+        tokens[url] = ["/", *parts]
+        if name == "index.html":
+            tokens[url[: -len(name)]] = ["/", *parts[:-1]]
+        urls.append(url)
+    tree = set(urls[: len(served)])
+    gone = set(urls[len(served) :]) - tree
+    modified = draw(st.sets(st.sampled_from(sorted(tree))))
+    return modified | gone, tree, tokens
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    deploy=larger_deploys(),
+    max_paths=st.integers(1, 12),
+    max_wildcards=st.none() | st.integers(1, 4),
+    index_document=st.none() | st.just("index.html"),
+)
+def test_optimal_cover_equals_an_unpruned_program_on_larger_sites(
+    deploy: tuple[set[str], set[str], dict[str, list[str]]],
+    max_paths: int,
+    max_wildcards: int | None,
+    index_document: str | None,
+) -> None:
+    """Sites of dozens of pages: the limits and shortcuts of the program lose no cover."""
+    changed, tree, tokens = deploy
+    if not changed:
+        return
+    cover = optimal_cover(
+        changed,
+        tree,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index_document,
+    )
+    check_cover(
+        cover,
+        changed,
+        tree,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index_document,
+    )
+    expected = plain_program(
+        changed,
+        tree,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index_document,
+        tokens=tokens,
+    )
+    assert expected == (cover.collateral, cover.billable, cover.wildcards)
+
+
+@given(deploy=deploys(), per_object=st.sampled_from([0.0, 0.0005, 0.005, 0.05]))
+def test_cheapest_cover_is_the_cheapest_budget_solved(
+    deploy: tuple[set[str], set[str], dict[str, list[str]]], per_object: float
+) -> None:
+    """One run gives what solving every budget and taking the cheapest (fewest paths) gives."""
+    changed, tree, _tokens = deploy
+    if not changed:
+        return
+
+    def price(paths: int, collateral: int) -> float:
+        return 0.005 * paths + per_object * collateral
+
+    cover = cheapest_cover(
+        changed, tree, max_paths=6, max_wildcards=2, index_document="index.html", price=price
+    )
+    by_budget = [
+        optimal_cover(changed, tree, max_paths=k, max_wildcards=2, index_document="index.html")
+        for k in range(1, 7)
+    ]
+    expected = min(by_budget, key=lambda c: (price(c.billable, c.collateral), c.billable))
+    assert (cover.paths, cover.collateral) == (expected.paths, expected.collateral)
 
 
 # --- the shapes of real deploys, committed --------------------------------------

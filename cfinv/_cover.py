@@ -370,10 +370,16 @@ class _Solver:
         trie: _Trie,
         changed: list[str],
         unchanged: list[str],
+        *,
         budget: int,
         wildcard_cap: int | None,
+        pins: list[str],
     ) -> None:
         self.trie = trie
+        # The given wildcards' prefixes (sorted): leaves that only a wildcard
+        # covers, themselves or a wider one.
+        self.pins = pins
+        self.pins_set = set(pins)
         self.changed = changed
         self.unchanged = unchanged
         self.budget = budget
@@ -488,8 +494,7 @@ class _Solver:
             return [self.budget - reach + total]
         saved = [0, *accumulate(spare)]
         return [
-            self.budget - reach + saved[min(self.cap - w, len(spare))]
-            for w in range(self.cap + 1)
+            self.budget - reach + saved[min(self.cap - w, len(spare))] for w in range(self.cap + 1)
         ]
 
     def _look_outside(self, node: int, count: int, children: list[int]) -> None:
@@ -517,12 +522,21 @@ class _Solver:
         ulo, uhi = _count_under(self.unchanged, text)
         return hi - lo, uhi - ulo
 
+    def _leaf(self, node: int) -> list[_Entry]:
+        """The table of one changed URL (sent exactly) or one given wildcard (sent)."""
+        if self.trie.text[node] in self.pins_set:
+            self.collateral[node] = 0
+            return [(self.one, 1, self.key(0, 1, 1), node)] if self.cap != 0 else []
+        return [(0, 1, self.key(0, 1, 0), None)]
+
     def _settled(self, node: int, count: int) -> list[_Entry]:
         """The table of a node whose URLs all changed: no need to look below it."""
         # One wildcard covers them for free; under a cap, sending them all
-        # exactly is the only other choice worth keeping.
+        # exactly is the only other choice worth keeping (not with a given
+        # wildcard below: that needs a wildcard anyway, and one is enough).
         table: list[_Entry] = []
-        if self.cap is not None and count <= self.budget:
+        lo, hi = _count_under(self.pins, self.trie.text[node])
+        if self.cap is not None and count <= self.budget and lo == hi:
             table.append((0, count, self.key(0, count, 0), None))
         if self.cap != 0:
             table.append((self.one, 1, self.key(0, 1, 1), node))
@@ -569,7 +583,7 @@ class _Solver:
             order.append(node)
             count, unchanged = self.counts.get(node) or self.below(node)
             if count == 1:
-                tables[node] = [(0, 1, self.key(0, 1, 0), None)]
+                tables[node] = self._leaf(node)
             elif unchanged == 0:
                 tables[node] = self._settled(node, count)
             else:
@@ -635,6 +649,7 @@ def optimal_cover(
     max_paths: int | None,
     max_wildcards: int | None = None,
     index_document: str | None = None,
+    wildcards: Iterable[str] = (),
 ) -> Cover:
     """
     Choose the paths that cover a deploy with the least collateral, within a budget.
@@ -666,6 +681,10 @@ def optimal_cover(
             then ``/a/index.html`` is also served as ``/a/`` (and
             ``/index.html`` as ``/``), and a changed index document makes its
             directory URL changed too.
+        wildcards: Wildcards the deploy asks for besides (``/img/*``), encoded:
+            each is sent as it is or inside a wider wildcard of the cover, and
+            counts against both budgets like the others; what it matches is
+            invalidated anyway, so it is no collateral.
 
     Returns:
         The cover; an empty one when nothing changed.
@@ -678,27 +697,44 @@ def optimal_cover(
             encoded file name.
         TypeError: A path or budget has the wrong type.
     """
-    changed_urls, site_urls = _universe(changed, tree, max_paths, max_wildcards, index_document)
-    if not changed_urls:
-        return Cover(paths=(), billable=0, wildcards=0, collateral=0, covered={})
-    if max_paths is None:
-        paths = tuple(sorted(changed_urls))
-        return Cover(paths=paths, billable=len(paths), wildcards=0, collateral=0, covered={})
-    return _solve(changed_urls, site_urls, max_paths, max_wildcards)
+    changed_urls, site_urls, pinned = _universe(
+        changed,
+        tree,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index_document,
+        wildcards=wildcards,
+    )
+    if max_paths is None or not (changed_urls or pinned):
+        paths = tuple(sorted([*changed_urls, *(prefix + "*" for prefix in pinned)]))
+        return Cover(
+            paths=paths, billable=len(paths), wildcards=len(pinned), collateral=0, covered={}
+        )
+    tokens, solver, trie = _solver(changed_urls, site_urls, pinned, max_paths, max_wildcards)
+    return _cover_of(solver.solve(), tokens, solver, trie)
 
 
 def _universe(
     changed: Iterable[str],
     tree: Iterable[str],
+    *,
     max_paths: int | None,
     max_wildcards: int | None,
     index_document: str | None,
-) -> tuple[set[str], set[str]]:
-    """Check the arguments; return the changed URLs and the site's URLs, aliases included."""
+    wildcards: Iterable[str] = (),
+) -> tuple[set[str], set[str], set[str]]:
+    """
+    Check the arguments; return the changed URLs, the site's URLs and the given wildcards.
+
+    Index aliases are added; the given wildcards come back as their prefixes
+    (without ``*``), and what they match is left out of the changed URLs and
+    of the site's (it is invalidated anyway).
+    """
     check_budget(max_paths, "max_paths")
     check_budget(max_wildcards, "max_wildcards")
     changed_urls = _checked_paths(changed, "changed", wildcards_allowed=False)
     site_urls = _checked_paths(tree, "tree", wildcards_allowed=True)
+    pinned = _pinned(wildcards)
     if index_document is not None:
         if (
             first_non_str([index_document]) is not None
@@ -713,11 +749,19 @@ def _universe(
             raise ValueError(msg)
         changed_urls |= _aliases(changed_urls, index_document)
         site_urls |= _aliases(site_urls, index_document)
+    if pinned:
+        starts = tuple(pinned)
+        changed_urls = {url for url in changed_urls if not url.startswith(starts)}
+        site_urls = {url for url in site_urls if not url.startswith(starts)}
     count = len(changed_urls)
-    if not count or max_paths is None:
-        return changed_urls, site_urls
+    if not (count or pinned) or max_paths is None:
+        return changed_urls, site_urls, pinned
+    what = f"{count} changed URLs" + (f" and {len(pinned)} wildcards given" if pinned else "")
     if max_paths < 1:
-        msg = f"max_paths={max_paths} cannot cover {count} changed URLs: allow at least 1 path"
+        msg = f"max_paths={max_paths} cannot cover {what}: allow at least 1 path"
+        raise ValueError(msg)
+    if max_wildcards == 0 and pinned:
+        msg = f"max_wildcards=0 cannot send the {len(pinned)} wildcards given: allow 1 at least"
         raise ValueError(msg)
     if max_wildcards == 0 and count > max_paths:
         msg = (
@@ -726,7 +770,24 @@ def _universe(
             "or allow a wildcard"
         )
         raise ValueError(msg)
-    return changed_urls, site_urls
+    return changed_urls, site_urls, pinned
+
+
+def _pinned(wildcards: Iterable[str]) -> set[str]:
+    """The prefixes of the given wildcards, the narrower ones a wider one covers left out."""
+    given = _checked_paths(wildcards, "wildcards", wildcards_allowed=True)
+    prefixes = set()
+    for wildcard in given:
+        if not wildcard.endswith("*") or "*" in wildcard[:-1]:
+            msg = f"wildcards holds {wildcard!r}: a wildcard ends in '*', and only there"
+            raise ValueError(msg)
+        prefixes.add(wildcard[:-1])
+    ordered = sorted(prefixes)
+    return {
+        prefix
+        for i, prefix in enumerate(ordered)
+        if not any(prefix.startswith(other) for other in ordered[:i])
+    }
 
 
 def least_collateral(
@@ -736,6 +797,7 @@ def least_collateral(
     max_paths: int,
     max_wildcards: int | None = None,
     index_document: str | None = None,
+    wildcards: Iterable[str] = (),
 ) -> tuple[int, ...]:
     """
     The least collateral of a deploy for every budget from 1 to ``max_paths``, in one run.
@@ -754,6 +816,7 @@ def least_collateral(
         max_paths: The largest budget to report, at least 1.
         max_wildcards: As for `optimal_cover`.
         index_document: As for `optimal_cover`.
+        wildcards: As for `optimal_cover`.
 
     Returns:
         One collateral per budget; budgets that admit no cover (only under
@@ -764,14 +827,20 @@ def least_collateral(
         ValueError: As for `optimal_cover`.
         TypeError: As for `optimal_cover`.
     """
-    changed_urls, site_urls = _universe(changed, tree, max_paths, max_wildcards, index_document)
-    if not changed_urls:
+    changed_urls, site_urls, pinned = _universe(
+        changed,
+        tree,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index_document,
+        wildcards=wildcards,
+    )
+    if not (changed_urls or pinned):
         return (0,) * max_paths
-    _tokens, solver, _trie = _solver(changed_urls, site_urls, max_paths, max_wildcards)
+    _tokens, solver, _trie = _solver(changed_urls, site_urls, pinned, max_paths, max_wildcards)
     best: dict[int, int] = {}
-    for wildcards, billable, key, _how in solver.frontier():
-        if solver.cap is None or wildcards <= solver.cap:
-            best[billable] = min(best.get(billable, key), key)
+    for _wildcards, billable, key, _how in solver.within():
+        best[billable] = min(best.get(billable, key), key)
     curve: list[int] = []
     running: int | None = None
     for budget in range(1, max_paths + 1):
@@ -791,6 +860,7 @@ def cheapest_cover(
     price: Callable[[int, int], float],
     max_wildcards: int | None = None,
     index_document: str | None = None,
+    wildcards: Iterable[str] = (),
 ) -> Cover:
     """
     The cover of least ``price(billable, collateral)`` within a budget, in one run.
@@ -816,15 +886,23 @@ def cheapest_cover(
             costs; the least wins.
         max_wildcards: As for `optimal_cover`.
         index_document: As for `optimal_cover`.
+        wildcards: As for `optimal_cover`.
 
     Raises:
         ValueError: As for `optimal_cover`.
         TypeError: As for `optimal_cover`.
     """
-    changed_urls, site_urls = _universe(changed, tree, max_paths, max_wildcards, index_document)
-    if not changed_urls:
+    changed_urls, site_urls, pinned = _universe(
+        changed,
+        tree,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index_document,
+        wildcards=wildcards,
+    )
+    if not (changed_urls or pinned):
         return Cover(paths=(), billable=0, wildcards=0, collateral=0, covered={})
-    tokens, solver, trie = _solver(changed_urls, site_urls, max_paths, max_wildcards)
+    tokens, solver, trie = _solver(changed_urls, site_urls, pinned, max_paths, max_wildcards)
     m2 = solver.m2
     best = min(
         solver.within(),
@@ -834,22 +912,25 @@ def cheapest_cover(
 
 
 def _solver(
-    changed_urls: set[str], site_urls: set[str], max_paths: int, max_wildcards: int | None
+    changed_urls: set[str],
+    site_urls: set[str],
+    pinned: set[str],
+    max_paths: int,
+    max_wildcards: int | None,
 ) -> tuple[_Tokens, _Solver, _Trie]:
+    """The program for a deploy; the given wildcards are leaves of the trie too."""
     tokens = _Tokens()
-    changed = sorted(tokens.encode(url) for url in changed_urls)
+    pins = sorted(tokens.encode(prefix) for prefix in pinned)
+    changed = sorted([*(tokens.encode(url) for url in changed_urls), *pins])
     unchanged = sorted(tokens.encode(url) for url in site_urls - changed_urls)
     budget = min(max_paths, len(changed))
     cap = None if max_wildcards is None or max_wildcards >= len(changed) else max_wildcards
     trie = _Trie(changed)
-    return tokens, _Solver(trie, changed, unchanged, budget, cap), trie
-
-
-def _solve(
-    changed_urls: set[str], site_urls: set[str], max_paths: int, max_wildcards: int | None
-) -> Cover:
-    tokens, solver, trie = _solver(changed_urls, site_urls, max_paths, max_wildcards)
-    return _cover_of(solver.solve(), tokens, solver, trie)
+    return (
+        tokens,
+        _Solver(trie, changed, unchanged, budget=budget, wildcard_cap=cap, pins=pins),
+        trie,
+    )
 
 
 def _cover_of(how: _Sol, tokens: _Tokens, solver: _Solver, trie: _Trie) -> Cover:
@@ -861,14 +942,19 @@ def _cover_of(how: _Sol, tokens: _Tokens, solver: _Solver, trie: _Trie) -> Cover
     covered: dict[str, tuple[str, ...]] = {}
     collateral = 0
     taken = [False] * len(changed)
+    pinned = set(solver.pins)
     for node in nodes:
         prefix = trie.text[node]
         lo, hi = _count_under(changed, prefix)
         for index in range(lo, hi):
             taken[index] = True
-        wildcard = tokens.decode(_written(prefix, everything)) + "*"
+        # A wildcard given is sent as given; a wider one as it reads best.
+        written = prefix if prefix in pinned else _written(prefix, everything)
+        wildcard = tokens.decode(written) + "*"
         sent.append(wildcard)
-        covered[wildcard] = tuple(sorted(tokens.decode(url) for url in changed[lo:hi]))
+        covered[wildcard] = tuple(
+            sorted(tokens.decode(url) for url in changed[lo:hi] if url not in pinned)
+        )
         collateral += solver.collateral[node]
     sent.extend(tokens.decode(url) for url, done in zip(changed, taken, strict=True) if not done)
     return Cover(

@@ -364,8 +364,8 @@ class Invalidator:
         Raises:
             InvalidPathError: A path is invalid; nothing was sent.
             TreeSourceError: The tree could not be read; nothing was sent.
-            ValueError: A budget without a tree, or one too small for the tags
-                and wildcards given.
+            ValueError: A budget without a tree, or one too small for the cache
+                tags given or for the change.
             InvalidationTimeout: The timeout passed first.
             InvalidatorClosed: The Invalidator was closed before or during the call.
             CloudFrontError: A call failed in a way retrying cannot fix

@@ -418,7 +418,7 @@ def plan_paths(
         InvalidPathError: One or more paths are invalid (all are listed).
         TypeError: ``paths`` is a single string, or holds a non-string.
         ValueError: A budget without a tree, or a budget too small for the
-            tags and wildcards given (the message says which).
+            cache tags given or for the change (the message says which).
     """
     if isinstance(paths, (str, bytes)):
         msg = f"plan_paths() takes an iterable of paths, not a single string: {shortened(paths)}"
@@ -530,58 +530,57 @@ def _with_tree(
     """
     The collapse: (files, wildcards, covered, collapsed, collateral, aliases added).
 
-    What the input's wildcards invalidate is invalidated anyway, so it is
-    outside the collapse's reckoning (no collateral counted twice), and a
-    chosen wildcard makes a narrower wildcard of the input unnecessary.
-    Directory URLs of changed index documents are needed even when a
-    wildcard of the input covers the document but not the directory URL.
+    The input's wildcards are part of the collapse: each is sent as it is or
+    inside a wider chosen wildcard, within both budgets; what they
+    invalidate is invalidated anyway, so it is outside the collapse's
+    reckoning (no collateral counted twice).  Directory URLs of changed
+    index documents are needed even when a wildcard of the input covers the
+    document but not the directory URL.
     """
     max_paths, max_wildcards = budgets
-    fixed = len(tags) + len(kept)
-    budget = _budget(max_paths, max_wildcards, fixed=fixed, wildcards=len(kept))
+    fixed = len(tags)
+    budget = _budget(max_paths, max_wildcards, tags=fixed)
     needed = set(files)
     if index:
         needed |= {a for a in _aliases(everything, index) if not _under(a, kept)}
-    outside = frozenset(p for p in tree if not _under(p, kept))
     try:
-        cover = _collapse(sorted(needed), outside, budget, index, fixed=fixed)
+        cover = _collapse(sorted(needed), tree, budget, index, fixed=fixed, wildcards=kept)
     except ValueError as exc:
         raise _budget_error(exc, max_paths, max_wildcards, fixed) from None
-    chosen = [p for p in cover.paths if is_wildcard(p)]
-    wildcards = sorted([w for w in kept if not _under(w[:-1], chosen)] + chosen)
+    wildcards = sorted(p for p in cover.paths if is_wildcard(p))
     sent = sorted(p for p in cover.paths if not is_wildcard(p))
     changed = set(sent) | everything
     collapsed = sum(1 for paths in cover.covered.values() for p in paths if p in changed)
     aliases = len(needed - everything)
-    covered = {w: v for w, v in covered.items() if w in wildcards} | dict(cover.covered)
+    given = set(kept)
+    covered = {w: v for w, v in covered.items() if w in wildcards} | {
+        w: v for w, v in cover.covered.items() if w not in given
+    }
     collateral = _collateral(wildcards, tree, everything, index)
     return sent, wildcards, covered, collapsed, collateral, aliases
 
 
 def _budget(
-    max_paths: int | None, max_wildcards: int | None, *, fixed: int, wildcards: int
+    max_paths: int | None, max_wildcards: int | None, *, tags: int
 ) -> tuple[int | None, int | None]:
     """
-    (paths, wildcards) left for the collapse after the tags and wildcards given.
+    (paths, wildcards) left for the collapse after the cache tags given.
 
-    ``None`` paths: the default policy chooses (`DEFAULT_PRICE_PER_OBJECT`).
+    The input's wildcards are part of the collapse: each is sent as it is or
+    inside a wider wildcard, and counts against both budgets.  ``None``
+    paths: the default policy chooses (`DEFAULT_PRICE_PER_OBJECT`), with
+    CloudFront's 15 wildcards in progress unless ``max_wildcards`` says.
     """
-    if max_wildcards is not None and max_wildcards < wildcards:
-        msg = f"max_wildcards={max_wildcards} is less than the {wildcards} wildcards given"
-        raise ValueError(msg)
-    left_wildcards = None if max_wildcards is None else max_wildcards - wildcards
-    if max_paths is None:  # the default policy: CloudFront's 15 wildcards in progress in all
-        if left_wildcards is None:
-            left_wildcards = max(0, DEFAULT_MAX_WILDCARDS - wildcards)
-        return None, left_wildcards
-    left = max_paths - fixed
+    if max_paths is None:
+        return None, DEFAULT_MAX_WILDCARDS if max_wildcards is None else max_wildcards
+    left = max_paths - tags
     if left < 0:
         msg = (
-            f"max_paths={max_paths} is less than the {fixed} cache tags and wildcards given, "
+            f"max_paths={max_paths} is less than the {tags} cache tags given, "
             "which are sent as they are"
         )
         raise ValueError(msg)
-    return left, left_wildcards
+    return left, max_wildcards
 
 
 def _collapse(
@@ -591,27 +590,33 @@ def _collapse(
     index: str | None,
     *,
     fixed: int,
+    wildcards: list[str],
 ) -> Cover:
     from cfinv._cover import cheapest_cover, optimal_cover  # the dynamic program
     from cfinv.report import PRICE_PER_PATH
 
     max_paths, max_wildcards = budget
     if max_paths is None:  # the default: the cheapest budget, collateral priced too
-        max_wildcards = DEFAULT_MAX_WILDCARDS if max_wildcards is None else max_wildcards
         limit = DEFAULT_BUDGET_LIMIT - fixed
-        if limit >= 1 and files:
+        if limit >= 1 and (files or wildcards):
             return cheapest_cover(
                 files,
                 served,
                 max_paths=limit,
                 max_wildcards=max_wildcards,
                 index_document=index,
+                wildcards=wildcards,
                 price=lambda paths, collateral: (
                     PRICE_PER_PATH * paths + DEFAULT_PRICE_PER_OBJECT * collateral
                 ),
             )
     return optimal_cover(
-        files, served, max_paths=max_paths, max_wildcards=max_wildcards, index_document=index
+        files,
+        served,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index,
+        wildcards=wildcards,
     )
 
 
@@ -665,7 +670,7 @@ def _budget_error(
         if value is not None
     )
     shown = asked or "the default budget"
-    extra = f" after the {fixed} cache tags and wildcards given" if fixed else ""
+    extra = f" after the {fixed} cache tags given" if fixed else ""
     return ValueError(f"{shown}{extra} cannot cover the change: {exc}")
 
 

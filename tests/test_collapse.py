@@ -116,11 +116,32 @@ def test_the_default_budget_prices_collateral() -> None:
 
 
 def test_budgets_too_small_for_what_is_given() -> None:
-    """Tags and wildcards of the input are sent as they are; a budget below them is refused."""
+    """Cache tags are sent as they are: a budget below them is refused, and so is no wildcard."""
     with pytest.raises(ValueError, match="max_paths=1 is less than the 2 cache tags"):
+        plan_paths(["#tag", "#other", "/img/*", "/a"], tree=TREE, max_paths=1)
+    with pytest.raises(
+        ValueError,
+        match=r"max_paths=1 after the 1 cache tags given cannot cover the change: "
+        r"max_paths=0 cannot cover 1 changed URLs and 1 wildcards given",
+    ):
         plan_paths(["#tag", "/img/*", "/a"], tree=TREE, max_paths=1)
-    with pytest.raises(ValueError, match="max_wildcards=0 is less than the 1 wildcards"):
+    with pytest.raises(ValueError, match="max_wildcards=0 cannot send the 1 wildcards given"):
         plan_paths(["/img/*", "/a"], tree=TREE, max_paths=5, max_wildcards=0)
+
+
+def test_the_inputs_wildcards_count_against_the_budget_and_may_be_widened() -> None:
+    """A wildcard given is sent as it is, or inside a wider one when the budget needs it."""
+    tree = ["/img/a/1.png", "/img/a/2.png", "/img/b/1.png", "/img/c.png", "/img/d.png", "/x"]
+    change = ["/img/a/*", "/img/b/*", "/img/c.png"]
+    roomy = plan_paths(change, tree=tree, max_paths=3)
+    assert sorted(_sent(roomy)) == ["/img/a/*", "/img/b/*", "/img/c.png"]
+    assert roomy.collateral == 3  # what the wildcards given match, as always
+    # The two wildcards given used to take the budget of 2, leaving no room for
+    # /img/c.png: refused.  One wider wildcard covers all three.
+    for max_paths, max_wildcards in ((2, None), (1, None), (5, 1)):
+        tight = plan_paths(change, tree=tree, max_paths=max_paths, max_wildcards=max_wildcards)
+        assert _sent(tight) == ["/img/*"], (max_paths, max_wildcards)
+        assert tight.collateral == 4  # the wildcards' own three, and /img/d.png
 
 
 _names = st.text(alphabet="abc", min_size=1, max_size=3)
@@ -253,9 +274,17 @@ def test_collateral_of_the_inputs_wildcards_counts_changed_paths_as_changed() ->
 
 def test_a_directory_url_an_input_wildcard_misses_is_still_sent() -> None:
     """/a/i* covers /a/index.html but not /a/: the alias is sent, with a tree or without."""
-    for tree in (["/a/index.html", "/a/x"], None):
-        plan = plan_paths(["/a/i*", "/a/index.html"], tree=tree, index_document="index.html")
-        assert sorted(_sent(plan)) == ["/a/", "/a/i*"], tree
+    bare = plan_paths(["/a/i*", "/a/index.html"], index_document="index.html")
+    assert sorted(_sent(bare)) == ["/a/", "/a/i*"]
+    tree = ["/a/index.html", "/a/x"]
+    exact = plan_paths(
+        ["/a/i*", "/a/index.html"], tree=tree, index_document="index.html", max_paths=2
+    )
+    assert sorted(_sent(exact)) == ["/a/", "/a/i*"]  # no collateral
+    # By default one path and /a/x thrown out ($0.0055) beat two paths ($0.01).
+    cheap = plan_paths(["/a/i*", "/a/index.html"], tree=tree, index_document="index.html")
+    assert _sent(cheap) == ["/a/*"]
+    assert cheap.collateral == 1
 
 
 def test_the_default_policy_keeps_to_15_wildcards_with_the_inputs() -> None:
@@ -285,6 +314,6 @@ def test_bad_options_are_named(kwargs: dict[str, object], error: type, said: str
 
 
 def test_a_budget_refusal_names_the_budget_given() -> None:
-    """Not what was left of it after the tags and wildcards given."""
-    with pytest.raises(ValueError, match=r"^max_paths=2 after the 2 cache tags and wildcards"):
+    """Not what was left of it after the tags given."""
+    with pytest.raises(ValueError, match=r"^max_paths=2 after the 2 cache tags given cannot"):
         plan_paths(["#a", "#b", "/a/1"], tree=["/a/1", "/a/2"], max_paths=2)

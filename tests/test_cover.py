@@ -252,6 +252,7 @@ def plain_program(
     max_wildcards: int | None,
     index_document: str | None,
     tokens: dict[str, list[str]],
+    pins: frozenset[str] = frozenset(),
 ) -> tuple[int, int, int]:
     """
     The least (collateral, billable, wildcards), by a program that prunes nothing.
@@ -260,9 +261,13 @@ def plain_program(
     nested or disjoint sets); each keeps, for every (wildcards, paths), its
     least collateral: its direct changed URLs sent exactly, plus any choice
     for each largest candidate inside it, or itself as one wildcard.  Dicts,
-    no bounds, no Pareto sets: slow and plain, unlike cfinv._cover.
+    no bounds, no Pareto sets: slow and plain, unlike cfinv._cover.  A given
+    wildcard's prefix (``pins``, widest only) is one more URL that is never
+    sent exactly, and what it matches is left out.
     """
     changed_urls, unchanged = universe(changed, tree, index_document)
+    changed_urls = {u for u in changed_urls if not u.startswith(tuple(pins))} | pins
+    unchanged = {u for u in unchanged if not u.startswith(tuple(pins))}
     site = changed_urls | unchanged
     ordered = sorted(
         {
@@ -282,7 +287,8 @@ def plain_program(
     for node in ordered:  # inner sets first
         children = [child for child, parent in parent_of.items() if parent == node]
         loose = (node & changed_urls).difference(*children)
-        table: Table = {(0, len(loose)): 0} if len(loose) <= max_paths else {}
+        exact = len(loose) <= max_paths and not loose & pins
+        table: Table = {(0, len(loose)): 0} if exact else {}
         for child in children:
             table = plain_sum(table, tables[child], cap, max_paths)
         if cap >= 1 and node & changed_urls:
@@ -298,8 +304,8 @@ def plain_program(
 @st.composite
 def larger_deploys(
     draw: st.DrawFn,
-) -> tuple[set[str], set[str], dict[str, list[str]]]:
-    """A site of up to 40 pages in up to three directory levels, and one deploy."""
+) -> tuple[set[str], set[str], dict[str, list[str]], frozenset[str]]:
+    """A site of up to 40 pages in up to three directory levels, one deploy, wildcards given."""
     names = st.sampled_from(["a", "b", "ab", "%C3%A9"])
     pages = st.sampled_from(["index.html", "p.html", "q.css", "r"])
     page = st.tuples(st.lists(names, min_size=0, max_size=3), pages)
@@ -317,7 +323,15 @@ def larger_deploys(
     tree = set(urls[: len(served)])
     gone = set(urls[len(served) :]) - tree
     modified = draw(st.sets(st.sampled_from(sorted(tree))))
-    return modified | gone, tree, tokens
+    prefixes: set[str] = set()
+    for url in draw(st.lists(st.sampled_from(urls), max_size=2)):
+        cut = draw(st.integers(2, len(tokens[url])))
+        prefix = "".join(tokens[url][:cut])
+        tokens[prefix] = tokens[url][:cut]
+        prefixes.add(prefix)
+    # The widest only, as cfinv._cover keeps them (and the input's planner drops the others).
+    pins = frozenset(p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes))
+    return modified | gone, tree, tokens, pins
 
 
 @settings(max_examples=300, deadline=None)
@@ -328,14 +342,14 @@ def larger_deploys(
     index_document=st.none() | st.just("index.html"),
 )
 def test_optimal_cover_equals_an_unpruned_program_on_larger_sites(
-    deploy: tuple[set[str], set[str], dict[str, list[str]]],
+    deploy: tuple[set[str], set[str], dict[str, list[str]], frozenset[str]],
     max_paths: int,
     max_wildcards: int | None,
     index_document: str | None,
 ) -> None:
     """Sites of dozens of pages: the limits and shortcuts of the program lose no cover."""
-    changed, tree, tokens = deploy
-    if not changed:
+    changed, tree, tokens, pins = deploy
+    if not changed and not pins:
         return
     cover = optimal_cover(
         changed,
@@ -343,15 +357,20 @@ def test_optimal_cover_equals_an_unpruned_program_on_larger_sites(
         max_paths=max_paths,
         max_wildcards=max_wildcards,
         index_document=index_document,
+        wildcards=[pin + "*" for pin in pins],
     )
-    check_cover(
-        cover,
-        changed,
-        tree,
-        max_paths=max_paths,
-        max_wildcards=max_wildcards,
-        index_document=index_document,
-    )
+    wildcards = [path for path in cover.paths if path.endswith("*")]
+    for pin in pins:  # sent as given, or inside a wider wildcard
+        assert pin + "*" in cover.paths or any(pin.startswith(w[:-1]) for w in wildcards)
+    if not pins:
+        check_cover(
+            cover,
+            changed,
+            tree,
+            max_paths=max_paths,
+            max_wildcards=max_wildcards,
+            index_document=index_document,
+        )
     expected = plain_program(
         changed,
         tree,
@@ -359,6 +378,7 @@ def test_optimal_cover_equals_an_unpruned_program_on_larger_sites(
         max_wildcards=max_wildcards,
         index_document=index_document,
         tokens=tokens,
+        pins=pins,
     )
     assert expected == (cover.collateral, cover.billable, cover.wildcards)
 

@@ -128,7 +128,15 @@ def main(argv: list[str] | None = None) -> int:
             "tree": tree,
             "index_document": "index.html" if args.index_document else None,
         }
-        urls = len(_cover._universe(changed, tree, None, None, job["index_document"])[1])
+        urls = len(
+            _cover._universe(
+                changed,
+                tree,
+                max_paths=None,
+                max_wildcards=None,
+                index_document=job["index_document"],
+            )[1]
+        )
         cells = []
         for setting in SETTINGS:
             seconds, mine = timed(_cover, setting, job, args.repeat)

@@ -30,6 +30,12 @@ best and throw away the fewest objects the tree does not list (files deleted in
 earlier deploys that a cache may still hold).  A ``%XX`` escape is one symbol
 of the trie, so no wildcard ends inside one.
 
+Wildcards given.  A deploy may ask for wildcards of its own (``/img/*``): each
+must be sent as it is or inside a wider wildcard, and what it matches is
+invalidated anyway.  So the URLs it matches leave the problem, and its prefix
+joins the trie as a leaf that only a wildcard covers: itself (one path, one
+wildcard, no collateral) or one above it.
+
 The program.  Bottom-up over that trie, each node keeps the Pareto set of its
 sub-covers as ``(wildcards, billable, key)`` entries, where ``key`` orders
 collateral, then billable, then wildcards: a node's set is the min-plus
@@ -697,7 +703,20 @@ def optimal_cover(
             encoded file name.
         TypeError: A path or budget has the wrong type.
     """
-    changed_urls, site_urls, pinned = _universe(
+    if max_paths is None:  # no collapse: everything as given
+        changed_urls, _site, pinned = _universe(
+            changed,
+            tree,
+            max_paths=None,
+            max_wildcards=max_wildcards,
+            index_document=index_document,
+            wildcards=wildcards,
+        )
+        paths = tuple(sorted([*changed_urls, *(prefix + "*" for prefix in pinned)]))
+        return Cover(
+            paths=paths, billable=len(paths), wildcards=len(pinned), collateral=0, covered={}
+        )
+    program = _program(
         changed,
         tree,
         max_paths=max_paths,
@@ -705,12 +724,9 @@ def optimal_cover(
         index_document=index_document,
         wildcards=wildcards,
     )
-    if max_paths is None or not (changed_urls or pinned):
-        paths = tuple(sorted([*changed_urls, *(prefix + "*" for prefix in pinned)]))
-        return Cover(
-            paths=paths, billable=len(paths), wildcards=len(pinned), collateral=0, covered={}
-        )
-    tokens, solver, trie = _solver(changed_urls, site_urls, pinned, max_paths, max_wildcards)
+    if program is None:
+        return Cover(paths=(), billable=0, wildcards=0, collateral=0, covered={})
+    tokens, solver, trie = program
     return _cover_of(solver.solve(), tokens, solver, trie)
 
 
@@ -827,7 +843,7 @@ def least_collateral(
         ValueError: As for `optimal_cover`.
         TypeError: As for `optimal_cover`.
     """
-    changed_urls, site_urls, pinned = _universe(
+    program = _program(
         changed,
         tree,
         max_paths=max_paths,
@@ -835,9 +851,9 @@ def least_collateral(
         index_document=index_document,
         wildcards=wildcards,
     )
-    if not (changed_urls or pinned):
+    if program is None:
         return (0,) * max_paths
-    _tokens, solver, _trie = _solver(changed_urls, site_urls, pinned, max_paths, max_wildcards)
+    _tokens, solver, _trie = program
     best: dict[int, int] = {}
     for _wildcards, billable, key, _how in solver.within():
         best[billable] = min(best.get(billable, key), key)
@@ -892,6 +908,35 @@ def cheapest_cover(
         ValueError: As for `optimal_cover`.
         TypeError: As for `optimal_cover`.
     """
+    program = _program(
+        changed,
+        tree,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        index_document=index_document,
+        wildcards=wildcards,
+    )
+    if program is None:
+        return Cover(paths=(), billable=0, wildcards=0, collateral=0, covered={})
+    tokens, solver, trie = program
+    m2 = solver.m2
+    best = min(
+        solver.within(),
+        key=lambda entry: (price(entry[1], entry[2] // m2), entry[1], entry[2]),
+    )
+    return _cover_of(best[3], tokens, solver, trie)
+
+
+def _program(
+    changed: Iterable[str],
+    tree: Iterable[str],
+    *,
+    max_paths: int,
+    max_wildcards: int | None,
+    index_document: str | None,
+    wildcards: Iterable[str],
+) -> tuple[_Tokens, _Solver, _Trie] | None:
+    """The checked arguments' program, or None when there is nothing to cover."""
     changed_urls, site_urls, pinned = _universe(
         changed,
         tree,
@@ -901,14 +946,8 @@ def cheapest_cover(
         wildcards=wildcards,
     )
     if not (changed_urls or pinned):
-        return Cover(paths=(), billable=0, wildcards=0, collateral=0, covered={})
-    tokens, solver, trie = _solver(changed_urls, site_urls, pinned, max_paths, max_wildcards)
-    m2 = solver.m2
-    best = min(
-        solver.within(),
-        key=lambda entry: (price(entry[1], entry[2] // m2), entry[1], entry[2]),
-    )
-    return _cover_of(best[3], tokens, solver, trie)
+        return None
+    return _solver(changed_urls, site_urls, pinned, max_paths, max_wildcards)
 
 
 def _solver(

@@ -123,18 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     totals = dict.fromkeys((s[0] for s in SETTINGS), (0.0, 0.0))
     for seed in range(args.sites):
         changed, tree, _fraction = site(seed, args.paths, index=args.index_document)
-        job = {
-            "changed": changed,
-            "tree": tree,
-            "index_document": "index.html" if args.index_document else None,
-        }
+        index = "index.html" if args.index_document else None
+        job: dict[str, Any] = {"changed": changed, "tree": tree, "index_document": index}
         urls = len(
             _cover._universe(
-                changed,
-                tree,
-                max_paths=None,
-                max_wildcards=None,
-                index_document=job["index_document"],
+                changed, tree, max_paths=None, max_wildcards=None, index_document=index
             )[1]
         )
         cells = []

@@ -444,6 +444,7 @@ def plan_paths(
     split = bisect.bisect_left(ordered, "/")
     tags = _dedupe_tags(ordered[:split]) if split else []
     files, kept, covered = _drop_covered(ordered[split:], wildcards)
+    covered_dropped = sum(len(paths) for paths in covered.values())
     collapsed = aliases_added = 0
     collateral: int | None = None
     if index_document is not None:
@@ -464,7 +465,7 @@ def plan_paths(
         batches=_chunk(tags + files, kept, limits),
         input_count=len(given),
         duplicates_dropped=len(given) - len(ordered) + split - len(tags),
-        covered_dropped=sum(len(v) for w, v in covered.items() if w in wildcards),
+        covered_dropped=covered_dropped,
         covered=MappingProxyType(covered),
         limits=limits,
         collapsed=collapsed,
@@ -552,12 +553,33 @@ def _with_tree(
     changed = set(sent) | everything
     collapsed = sum(1 for paths in cover.covered.values() for p in paths if p in changed)
     aliases = len(needed - everything)
-    given = set(kept)
-    covered = {w: v for w, v in covered.items() if w in wildcards} | {
-        w: v for w, v in cover.covered.items() if w not in given
-    }
+    covered = _what_each_covers(wildcards, kept, covered, cover.covered)
     collateral = _collateral(wildcards, tree, everything, index)
     return sent, wildcards, covered, collapsed, collateral, aliases
+
+
+def _what_each_covers(
+    wildcards: list[str],
+    kept: list[str],
+    given: dict[str, tuple[str, ...]],
+    chosen: Mapping[str, tuple[str, ...]],
+) -> dict[str, tuple[str, ...]]:
+    """
+    For each wildcard sent, every path of the input it makes unnecessary.
+
+    A wildcard of the input sent as it is keeps what it covered; a wider one
+    the collapse chose covers the changed paths it collapsed, and the input's
+    wildcards inside it with what they covered.
+    """
+    result: dict[str, tuple[str, ...]] = {}
+    for wildcard in wildcards:
+        paths = set(given.get(wildcard, ())) | set(chosen.get(wildcard, ()))
+        for inner in kept:
+            if inner != wildcard and inner.startswith(wildcard[:-1]):
+                paths.add(inner)
+                paths.update(given.get(inner, ()))
+        result[wildcard] = tuple(sorted(paths))
+    return result
 
 
 def _budget(
@@ -568,11 +590,10 @@ def _budget(
 
     The input's wildcards are part of the collapse: each is sent as it is or
     inside a wider wildcard, and counts against both budgets.  ``None``
-    paths: the default policy chooses (`DEFAULT_PRICE_PER_OBJECT`), with
-    CloudFront's 15 wildcards in progress unless ``max_wildcards`` says.
+    paths: the default policy chooses (`DEFAULT_PRICE_PER_OBJECT`).
     """
     if max_paths is None:
-        return None, DEFAULT_MAX_WILDCARDS if max_wildcards is None else max_wildcards
+        return None, max_wildcards
     left = max_paths - tags
     if left < 0:
         msg = (
@@ -603,13 +624,15 @@ def _collapse(
                 files,
                 served,
                 max_paths=limit,
-                max_wildcards=max_wildcards,
+                max_wildcards=DEFAULT_MAX_WILDCARDS if max_wildcards is None else max_wildcards,
                 index_document=index,
                 wildcards=wildcards,
                 price=lambda paths, collateral: (
                     PRICE_PER_PATH * paths + DEFAULT_PRICE_PER_OBJECT * collateral
                 ),
             )
+        if max_wildcards is not None:  # no room left for a default: only the cap collapses
+            max_paths = max(1, len(files) + len(wildcards))
     return optimal_cover(
         files,
         served,

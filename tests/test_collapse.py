@@ -168,6 +168,64 @@ def test_any_change_is_covered_within_the_budget(
     assert plan.collateral == sum(1 for p in unchanged if any(covers(w, p) for w in wildcards))
 
 
+def test_a_wider_wildcard_accounts_for_the_inputs_it_makes_unnecessary() -> None:
+    """An input wildcard inside a chosen one, and what it covered, are in the chosen one's list."""
+    plan = plan_paths(
+        ["/a/b/*", "/a/b/x", "/a/1", "/a/2"], tree=["/a/1", "/a/2", "/a/b/x", "/a/c"], max_paths=2
+    )
+    assert _sent(plan) == ["/a/*"]
+    assert plan.covered["/a/*"] == ("/a/1", "/a/2", "/a/b/*", "/a/b/x")
+    assert plan.covered_dropped == 1  # /a/b/x, which the input's /a/b/* covered
+    assert plan.covering("/a/b/x") == "/a/*"
+
+
+def test_the_wildcard_cap_holds_when_cache_tags_leave_no_default_budget() -> None:
+    """A hundred tags leave the default policy nothing, but max_wildcards still holds."""
+    tags = [f"#t{i}" for i in range(100)]
+    plan = plan_paths(
+        [*tags, "/a/*", "/b/*", "/c/*", "/d/1"],
+        tree=["/a/1", "/b/1", "/c/1", "/d/1", "/d/2"],
+        max_wildcards=1,
+    )
+    assert plan.wildcards == 1
+    assert [p for p in _sent(plan) if not p.startswith("#")] == ["/*"]
+    free = plan_paths([*tags, "/a/*", "/b/*", "/d/1"], tree=["/a/1", "/b/1", "/d/1"])
+    assert sorted(p for p in _sent(free) if not p.startswith("#")) == ["/a/*", "/b/*", "/d/1"]
+
+
+@given(
+    st.lists(st.sampled_from(["/a/1", "/a/2", "/a/b/1", "/b/1", "/b/2", "/c"]), max_size=6),
+    st.lists(st.sampled_from(["/a/*", "/a/b*", "/b/*", "/c*", "/*"]), max_size=3),
+    st.lists(st.sampled_from(["#x", "#y"]), max_size=2),
+    st.integers(1, 6),
+    st.none() | st.integers(1, 3),
+)
+def test_every_input_path_is_sent_or_accounted_for_within_the_budgets(
+    files: list[str],
+    wildcards: list[str],
+    tags: list[str],
+    max_paths: int,
+    max_wildcards: int | None,
+) -> None:
+    """Property: with wildcards and tags given, the budgets hold and nothing is lost."""
+    tree = ["/a/1", "/a/2", "/a/3", "/a/b/1", "/b/1", "/b/2", "/c", "/d"]
+    given = [*files, *wildcards, *tags]
+    if not given:
+        return
+    if len(set(tags)) > max_paths - (1 if files or wildcards else 0):
+        # Only a budget that leaves the change no path after the tags is refused.
+        with pytest.raises(ValueError, match=f"max_paths={max_paths}"):
+            plan_paths(given, tree=tree, max_paths=max_paths, max_wildcards=max_wildcards)
+        return
+    plan = plan_paths(given, tree=tree, max_paths=max_paths, max_wildcards=max_wildcards)
+    sent = _sent(plan)
+    assert plan.billable <= max_paths
+    if max_wildcards is not None:
+        assert plan.wildcards <= max_wildcards
+    for path in given:
+        assert path in sent or plan.covering(path) in sent, path
+
+
 # --- the Invalidator and the command --------------------------------------------------------
 
 

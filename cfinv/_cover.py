@@ -766,9 +766,8 @@ def _universe(
         changed_urls |= _aliases(changed_urls, index_document)
         site_urls |= _aliases(site_urls, index_document)
     if pinned:
-        starts = tuple(pinned)
-        changed_urls = {url for url in changed_urls if not url.startswith(starts)}
-        site_urls = {url for url in site_urls if not url.startswith(starts)}
+        changed_urls = _outside(changed_urls, pinned)
+        site_urls = _outside(site_urls, pinned)
     count = len(changed_urls)
     if not (count or pinned) or max_paths is None:
         return changed_urls, site_urls, pinned
@@ -798,12 +797,22 @@ def _pinned(wildcards: Iterable[str]) -> set[str]:
             msg = f"wildcards holds {wildcard!r}: a wildcard ends in '*', and only there"
             raise ValueError(msg)
         prefixes.add(wildcard[:-1])
+    widest: list[str] = []
+    for prefix in sorted(prefixes):  # a prefix sorts right before what starts with it
+        if not (widest and prefix.startswith(widest[-1])):
+            widest.append(prefix)
+    return set(widest)
+
+
+def _outside(urls: set[str], prefixes: set[str]) -> set[str]:
+    """The URLs that start with none of ``prefixes`` (none of which starts another)."""
     ordered = sorted(prefixes)
-    return {
-        prefix
-        for i, prefix in enumerate(ordered)
-        if not any(prefix.startswith(other) for other in ordered[:i])
-    }
+    kept = set()
+    for url in urls:
+        at = bisect.bisect_right(ordered, url)
+        if not (at and url.startswith(ordered[at - 1])):
+            kept.add(url)
+    return kept
 
 
 def least_collateral(

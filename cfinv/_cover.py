@@ -187,8 +187,9 @@ def _checked_paths(paths: Iterable[str], what: str, *, wildcards_allowed: bool) 
         msg = f"{what} must be an iterable of paths, not the single str {paths!r}"
         raise TypeError(msg)
     result = set(paths)
-    wrong = first_non_str(result)
-    if wrong is not None:
+    found = first_non_str(result)
+    if found is not None:
+        (wrong,) = found
         msg = f"{what} holds {wrong!r} ({type(wrong).__name__}); paths are str"
         raise TypeError(msg)
     for path in result:
@@ -946,6 +947,9 @@ def _program(
     wildcards: Iterable[str],
 ) -> tuple[_Tokens, _Solver, _Trie] | None:
     """The checked arguments' program, or None when there is nothing to cover."""
+    if max_paths is None:  # optimal_cover's "no collapse" has no program
+        msg = "max_paths must be an int (the largest budget to consider), got None"
+        raise TypeError(msg)
     changed_urls, site_urls, pinned = _universe(
         changed,
         tree,

@@ -75,9 +75,13 @@ class InvalidationStatus(str, enum.Enum):
         return str(self.value)
 
 
-def first_non_str(items: Iterable[object]) -> object | None:
-    """Return the first item that is not a ``str`` (for error messages), or None."""
-    return next((item for item in items if not isinstance(item, str)), None)
+def first_non_str(items: Iterable[object]) -> tuple[object] | None:
+    """
+    The first item that is not a ``str``, in a 1-tuple (for error messages), or None if all are.
+
+    The tuple tells a ``None`` item from none at all.
+    """
+    return next(((item,) for item in items if not isinstance(item, str)), None)
 
 
 def is_wildcard(path: str) -> bool:
@@ -130,7 +134,7 @@ def _to_str_tuple(items: Iterable[str]) -> tuple[str, ...]:
     try:
         "".join(result)  # one C-level type check of every item; plans hold millions
     except TypeError:
-        bad = first_non_str(result)
+        (bad,) = first_non_str(result) or ("?",)
         msg = f"every path must be a str, got {bad!r} ({type(bad).__name__})"
         raise TypeError(msg) from None
     return result

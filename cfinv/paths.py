@@ -285,7 +285,7 @@ def _normalize_all(given: list[str] | tuple[str, ...], limits: Limits) -> tuple[
         clean, max_len = _CLEAN, limits.path_length
         dirty = [p for p in unique_raw if not (len(p) <= max_len and clean(p))]
     except TypeError:
-        bad = first_non_str(given)
+        (bad,) = first_non_str(given) or ("?",)
         msg = f"paths must be str, got {shortened(bad)} ({type(bad).__name__})"
         raise TypeError(msg) from None
     if not dirty:
@@ -494,8 +494,9 @@ def _normalize_tree(tree: Iterable[str], limits: Limits) -> frozenset[str]:
         raise TypeError(msg)
     served: set[str] = set()
     paths = list(tree)
-    bad = first_non_str(paths)
-    if bad is not None:
+    found = first_non_str(paths)
+    if found is not None:
+        (bad,) = found
         msg = f"tree paths must be str, got {shortened(bad)} ({type(bad).__name__})"
         raise TypeError(msg)
     for path in paths:

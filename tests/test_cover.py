@@ -606,6 +606,25 @@ def test_paths_must_be_encoded_urls(changed: list[str], tree: list[str], message
         optimal_cover(changed, tree, max_paths=5)
 
 
+def test_a_none_among_the_paths_is_named() -> None:
+    """None is not a path, wherever it is given."""
+    for kwargs in (
+        {"changed": [None], "tree": ["/a"]},
+        {"changed": ["/a"], "tree": [None]},
+        {"changed": ["/a"], "tree": ["/a"], "wildcards": [None]},
+    ):
+        with pytest.raises(TypeError, match=r"holds None \(NoneType\); paths are str"):
+            optimal_cover(**kwargs, max_paths=1)  # type: ignore[arg-type]
+
+
+def test_the_largest_budget_is_required_where_there_is_no_default() -> None:
+    """least_collateral and cheapest_cover need a number of paths to go up to."""
+    with pytest.raises(TypeError, match="max_paths must be an int"):
+        least_collateral(["/a"], ["/a"], max_paths=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="max_paths must be an int"):
+        cheapest_cover(["/a"], ["/a"], max_paths=None, price=lambda p, c: p + c)  # type: ignore[arg-type]
+
+
 def test_index_document_must_be_a_file_name() -> None:
     """An index document with a '/' is refused by name."""
     with pytest.raises(ValueError, match=r"index_document='a/index.html'"):

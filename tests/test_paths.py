@@ -121,6 +121,8 @@ def test_non_string_is_a_type_error_naming_it() -> None:
     """A non-string path is a programming error, reported with its value."""
     with pytest.raises(TypeError, match="42"):
         normalize_path(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"got None \(NoneType\)"):
+        normalize_path(None)  # type: ignore[arg-type]
 
 
 def test_path_problem_checks_paths_as_sent() -> None:
@@ -220,6 +222,8 @@ def test_plan_rejects_non_strings_naming_them() -> None:
     """A non-string item is reported with its value."""
     with pytest.raises(TypeError, match="None"):
         plan_paths(["/a", None])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"tree paths must be str, got None \(NoneType\)"):
+        plan_paths(["/a"], tree=["/a", None])  # type: ignore[list-item]
 
 
 def test_plan_accepts_any_iterable() -> None:

@@ -937,6 +937,13 @@ def cheapest_cover(
     return _cover_of(best[3], tokens, solver, trie)
 
 
+def _require_budget(max_paths: object) -> None:
+    """A largest budget is needed here: optimal_cover's None (no collapse) has no program."""
+    if max_paths is None:
+        msg = "max_paths must be an int (the largest budget to consider), got None"
+        raise TypeError(msg)
+
+
 def _program(
     changed: Iterable[str],
     tree: Iterable[str],
@@ -947,9 +954,7 @@ def _program(
     wildcards: Iterable[str],
 ) -> tuple[_Tokens, _Solver, _Trie] | None:
     """The checked arguments' program, or None when there is nothing to cover."""
-    if max_paths is None:  # optimal_cover's "no collapse" has no program
-        msg = "max_paths must be an int (the largest budget to consider), got None"
-        raise TypeError(msg)
+    _require_budget(max_paths)
     changed_urls, site_urls, pinned = _universe(
         changed,
         tree,

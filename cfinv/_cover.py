@@ -70,7 +70,7 @@ a merge of sets of sizes ``min(B, a)`` and ``min(B, b)`` is paid for by the
 ``a + b`` URLs below it) and ``O(n B W^2)`` with one, in the worst case; the
 limits cost ``O(W log W)`` per merge.  Measured on a two-core machine
 (``tests/benchmarks/bench_cover_scale.py``: random sites of 13,000 paths, up
-to 18,000 URLs with index aliases, 5 to 95 % changed): at most about 0.4 s for
+to 18,000 URLs with index aliases, 5 to 95 % changed): under half a second for
 any budget up to 100 with ``W = 15``, or for the cheapest of all those budgets
 (`cheapest_cover`); on the real deploys of ``tests/benchmarks/bench_collapse.py``
 (up to 6,500 changed paths) less than that.

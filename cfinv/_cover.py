@@ -92,7 +92,14 @@ from cfinv.models import first_non_str
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["Cover", "cheapest_cover", "check_budget", "least_collateral", "optimal_cover"]
+__all__ = [
+    "Cover",
+    "cheapest_cover",
+    "check_budget",
+    "check_index_document",
+    "least_collateral",
+    "optimal_cover",
+]
 
 # A %XX escape becomes one private-use character while planning, so that no
 # prefix (hence no wildcard) ends between '%' and its two hex digits.  Encoded
@@ -214,6 +221,19 @@ def check_budget(value: object, name: str) -> None:
         raise TypeError(msg)
     if value < 0:
         msg = f"{name}={value} is negative; give 0 or more, or None for no limit"
+        raise ValueError(msg)
+
+
+def check_index_document(index: object) -> None:
+    """``index_document`` is a plain, encoded file name (``index.html``); else a named error."""
+    if not isinstance(index, str):
+        msg = f"index_document must be a file name (str), got {index!r} ({type(index).__name__})"
+        raise TypeError(msg)
+    if not index or not index.isascii() or any(ch in index for ch in "/*"):
+        msg = (
+            f"index_document={index!r} must be a plain, encoded file name such as "
+            "'index.html' (no '/' or '*')"
+        )
         raise ValueError(msg)
 
 
@@ -753,17 +773,7 @@ def _universe(
     site_urls = _checked_paths(tree, "tree", wildcards_allowed=True)
     pinned = _pinned(wildcards)
     if index_document is not None:
-        if (
-            first_non_str([index_document]) is not None
-            or not index_document
-            or not index_document.isascii()
-            or any(ch in index_document for ch in "/*")
-        ):
-            msg = (
-                f"index_document={index_document!r} must be a plain, encoded file name "
-                "such as 'index.html' (no '/' or '*')"
-            )
-            raise ValueError(msg)
+        check_index_document(index_document)
         changed_urls |= _aliases(changed_urls, index_document)
         site_urls |= _aliases(site_urls, index_document)
     if pinned:
@@ -999,7 +1009,7 @@ def _cover_of(how: _Sol, tokens: _Tokens, solver: _Solver, trie: _Trie) -> Cover
     covered: dict[str, tuple[str, ...]] = {}
     collateral = 0
     taken = [False] * len(changed)
-    pinned = set(solver.pins)
+    pinned = solver.pins_set
     for node in nodes:
         prefix = trie.text[node]
         lo, hi = _count_under(changed, prefix)

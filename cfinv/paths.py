@@ -448,7 +448,9 @@ def plan_paths(
     collapsed = aliases_added = 0
     collateral: int | None = None
     if index_document is not None:
-        _check_index_document(index_document)
+        from cfinv._cover import check_index_document  # the one rule for it
+
+        check_index_document(index_document)
     if tree is not None:
         collapse = _with_tree(
             tags, files, kept, covered, set(ordered[split:]),
@@ -669,19 +671,6 @@ def _collateral(
         lo = bisect.bisect_left(ordered, prefix)
         total += bisect.bisect_left(ordered, _successor(prefix), lo) - lo
     return total
-
-
-def _check_index_document(index: object) -> None:
-    """``index_document`` is a plain, encoded file name (``index.html``)."""
-    if not isinstance(index, str):
-        msg = f"index_document must be a file name (str), got {shortened(index)}"
-        raise TypeError(msg)
-    if not index or not index.isascii() or any(ch in index for ch in "/*"):
-        msg = (
-            f"index_document={index!r} must be a plain, encoded file name such as "
-            "'index.html' (no '/' or '*')"
-        )
-        raise ValueError(msg)
 
 
 def _budget_error(

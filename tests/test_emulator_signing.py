@@ -94,17 +94,20 @@ def as_arrived(request: AWSRequest) -> SignedRequest:
 URL = "https://cloudfront.amazonaws.com/2020-05-31/distribution/EDFDVBD6EXAMPLE/invalidation"
 
 
-def with_authorization(authorization: str, amz_date: str = "20190929T171936Z") -> SignedRequest:
-    """A request carrying exactly this Authorization header."""
+def with_authorization(
+    authorization: str,
+    amz_date: str = "20190929T171936Z",
+    *,
+    path: str = "/2020-05-31/distribution/EDFDVBD6EXAMPLE/invalidation",
+    query: str = "",
+    host: str = "cloudfront.amazonaws.com",
+) -> SignedRequest:
+    """A request carrying exactly this Authorization header (and path, query and Host)."""
     return SignedRequest(
         method="GET",
-        raw_path="/2020-05-31/distribution/EDFDVBD6EXAMPLE/invalidation",
-        raw_query="",
-        headers={
-            "authorization": [authorization],
-            "x-amz-date": [amz_date],
-            "host": ["cloudfront.amazonaws.com"],
-        },
+        raw_path=path,
+        raw_query=query,
+        headers={"authorization": [authorization], "x-amz-date": [amz_date], "host": [host]},
         body=b"",
     )
 
@@ -292,17 +295,7 @@ def test_verify_answers_any_well_shaped_header(  # noqa: PLR0917 - one argument 
     """A header of the right shape with any scope, headers, path or query never raises either."""
     values = {"Credential": scope, "SignedHeaders": signed_headers, "Signature": SIGNATURE}
     authorization = "AWS4-HMAC-SHA256 " + ", ".join(f"{name}={values[name]}" for name in order)
-    request = SignedRequest(
-        method="GET",
-        raw_path=path,
-        raw_query=query,
-        headers={
-            "authorization": [authorization],
-            "x-amz-date": ["20190929T171936Z"],
-            "host": [host],
-        },
-        body=b"",
-    )
+    request = with_authorization(authorization, path=path, query=query, host=host)
     failure = verify(request, CREDENTIALS, now=OBSERVED_NOW)
     assert isinstance(failure, AuthFailure)
     failure.message.encode()
@@ -314,17 +307,7 @@ def test_verify_answers_any_path_query_and_header_values(path: str, query: str, 
     authorization = (
         f"AWS4-HMAC-SHA256 Credential={SCOPE}, SignedHeaders=host;x-amz-date, Signature={SIGNATURE}"
     )
-    request = SignedRequest(
-        method="GET",
-        raw_path=path,
-        raw_query=query,
-        headers={
-            "authorization": [authorization],
-            "x-amz-date": ["20190929T171936Z"],
-            "host": [host],
-        },
-        body=b"",
-    )
+    request = with_authorization(authorization, path=path, query=query, host=host)
     failure = verify(request, CREDENTIALS, now=OBSERVED_NOW)
     assert failure is not None
     assert "SignatureDoesNotMatch" == failure.code
